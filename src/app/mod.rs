@@ -1,0 +1,202 @@
+//! [`App`]: the one handle the HTTP layer, the CLI and the background tasks share.
+//!
+//! - [`directory`]: in-memory sites for ingest and script delivery.
+//! - [`sites`]: services for sites, forms, fields, mappings (validate → write → refresh).
+//! - [`tokens`]: admin tokens.
+//! - [`ratelimit`]: ingest rate limits.
+//! - [`secrets`]: random secrets and their hashes.
+
+pub mod accounts;
+pub mod directory;
+pub mod maintenance;
+pub mod ratelimit;
+pub mod secrets;
+pub mod sites;
+pub mod tokens;
+
+use redb::{ReadTransaction, WriteTransaction};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use thiserror::Error;
+
+use crate::config::ServeConfig;
+use crate::domain::event::TrackEvent;
+use crate::domain::lead_rules;
+use crate::domain::model::Id;
+use crate::domain::site::ValidationError;
+use crate::metrics::Metrics;
+use crate::store::ingest::{IngestBatch, IngestOutcome, PreparedEvent};
+use crate::store::tables::Pair;
+use crate::store::writer::Writer;
+use crate::store::{Store, StoreError, queries};
+use directory::{Directory, Site};
+
+#[derive(Debug, Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+/// Cheap to clone: everything lives behind one `Arc`.
+#[derive(Clone)]
+pub struct App(Arc<Shared>);
+
+pub struct Shared {
+    pub config: ServeConfig,
+    pub store: Store,
+    pub writer: Writer,
+    pub metrics: Arc<Metrics>,
+    pub sites: Directory,
+    pub limiter: ratelimit::Limiter,
+    /// SHA-256 of each live admin token → token id.
+    tokens: RwLock<HashMap<Pair, Id>>,
+    /// Woken after commits that queued CRM sync jobs.
+    pub crm_wakeup: tokio::sync::Notify,
+}
+
+impl std::ops::Deref for App {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl App {
+    /// Opens the data file named in `config` (creating and migrating it as needed).
+    pub fn open(config: ServeConfig) -> AppResult<App> {
+        let store = Store::open(&config.data)?;
+        App::with_store(store, config)
+    }
+
+    pub fn with_store(store: Store, config: ServeConfig) -> AppResult<App> {
+        let metrics = Arc::new(Metrics::default());
+        let writer = Writer::spawn(store.database().clone(), metrics.clone());
+        let app = App(Arc::new(Shared {
+            limiter: ratelimit::Limiter::new(config.rate_limits),
+            config,
+            store,
+            writer,
+            metrics,
+            sites: Directory::default(),
+            tokens: RwLock::new(HashMap::new()),
+            crm_wakeup: tokio::sync::Notify::new(),
+        }));
+        app.reload_all()?;
+        Ok(app)
+    }
+
+    /// Loads every site and token into memory.
+    fn reload_all(&self) -> AppResult<()> {
+        let (bundles, tokens) = self.store.read(|txn| {
+            let bundles = queries::all_client_bundles(txn)?;
+            let tokens = queries::list_tokens(txn)?;
+            Ok((bundles, tokens))
+        })?;
+        for bundle in bundles {
+            let crm = crate::crm::enabled_for(&bundle.client);
+            self.sites.put(Site::from_bundle(bundle, crm));
+        }
+        let mut map = HashMap::new();
+        for token in tokens.into_iter().filter(|t| t.revoked_at.is_none()) {
+            let mut hash = [0u8; 32];
+            if hex::decode_to_slice(&token.token_hash, &mut hash).is_ok() {
+                map.insert(hash, token.token_id);
+            }
+        }
+        if let Ok(mut t) = self.tokens.write() {
+            *t = map;
+        }
+        Ok(())
+    }
+
+    /// Runs a read on the blocking pool (redb never runs on an async worker thread).
+    pub async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&ReadTransaction) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.read(f))
+            .await
+            .map_err(|e| StoreError::Storage(format!("read task failed: {e}")))?
+    }
+
+    /// Runs a write through the writer thread; resolves after the durable commit.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&WriteTransaction) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.writer.exec(f).await
+    }
+
+    /// Reloads one site into the directory after a committed change (or drops it).
+    pub async fn refresh_site(&self, id: Id) -> Result<(), StoreError> {
+        let bundle = self.read(move |txn| queries::client_bundle(txn, &id)).await?;
+        match bundle {
+            Some(bundle) => {
+                let crm = crate::crm::enabled_for(&bundle.client);
+                self.sites.put(Site::from_bundle(bundle, crm));
+            }
+            None => self.sites.remove(&id),
+        }
+        Ok(())
+    }
+
+    /// The admin token with this secret, if it is live.
+    pub fn authenticate_token(&self, token: &str) -> Option<Id> {
+        let hash = secrets::hash(token);
+        self.tokens.read().ok()?.get(&hash).copied()
+    }
+
+    pub(crate) fn cache_token(&self, hash: Pair, id: Id) {
+        if let Ok(mut t) = self.tokens.write() {
+            t.insert(hash, id);
+        }
+    }
+
+    pub(crate) fn forget_token(&self, id: &Id) {
+        if let Ok(mut t) = self.tokens.write() {
+            t.retain(|_, v| v != id);
+        }
+    }
+
+    /// Applies the lead rules to validated events (on the caller's thread) and stores them
+    /// durably through the writer.
+    pub async fn ingest(&self, site: &Site, events: Vec<TrackEvent>) -> Result<IngestOutcome, StoreError> {
+        let events = events
+            .into_iter()
+            .map(|event| PreparedEvent {
+                candidate: lead_rules::candidate(&event, &site.rules),
+                form_id: lead_rules::configured_form(&event, &site.rules),
+                event,
+            })
+            .collect();
+        let batch = IngestBatch { client_id: site.client.client_id, events, crm_enabled: site.crm_enabled };
+        let outcome = self.writer.ingest(batch).await?;
+        if site.crm_enabled && !outcome.leads_changed.is_empty() {
+            self.crm_wakeup.notify_one();
+        }
+        Ok(outcome)
+    }
+
+    /// The base URL the tracker and snippets should use.
+    pub fn public_url(&self, request_host: Option<&str>, https: bool) -> String {
+        if let Some(url) = &self.config.public_url {
+            return url.clone();
+        }
+        match request_host {
+            Some(host) => format!("{}://{host}", if https { "https" } else { "http" }),
+            None => format!("http://{}", self.config.listen),
+        }
+    }
+
+    /// The `<script>` tag a site owner pastes.
+    pub fn snippet(&self, base: &str, client: &Id) -> String {
+        format!("<script src=\"{base}/script/{client}.js\" async></script>")
+    }
+}

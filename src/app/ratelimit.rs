@@ -1,0 +1,95 @@
+//! In-process rate limits for the public ingest endpoints, per IP and per site (GCRA via
+//! `governor`). No Redis: one process serves everything.
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use crate::config::RateLimits;
+use crate::domain::model::Id;
+
+pub struct Limiter {
+    per_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    per_client: Option<DefaultKeyedRateLimiter<Id>>,
+    clock: DefaultClock,
+}
+
+/// Which limit refused a request, and when to retry.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Refusal {
+    Ip(Duration),
+    Client(Duration),
+}
+
+fn quota(per_minute: u32) -> Option<Quota> {
+    let n = NonZeroU32::new(per_minute)?;
+    // Bursts up to a tenth of the minute's allowance (at least 10): a tracker flushing its
+    // queue after an offline period is not refused at once.
+    let burst = NonZeroU32::new((per_minute / 10).max(10)).unwrap_or(n);
+    Some(Quota::per_minute(n).allow_burst(burst))
+}
+
+impl Limiter {
+    pub fn new(limits: RateLimits) -> Limiter {
+        Limiter {
+            per_ip: quota(limits.per_ip_per_minute).map(DefaultKeyedRateLimiter::keyed),
+            per_client: quota(limits.per_client_per_minute).map(DefaultKeyedRateLimiter::keyed),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// Checked before the body is read, so a flood costs no parsing.
+    pub fn check_ip(&self, ip: IpAddr) -> Result<(), Refusal> {
+        match &self.per_ip {
+            Some(l) => l.check_key(&ip).map_err(|n| Refusal::Ip(n.wait_time_from(self.clock.now()))),
+            None => Ok(()),
+        }
+    }
+
+    pub fn check_client(&self, client: Id) -> Result<(), Refusal> {
+        match &self.per_client {
+            Some(l) => l.check_key(&client).map_err(|n| Refusal::Client(n.wait_time_from(self.clock.now()))),
+            None => Ok(()),
+        }
+    }
+
+    /// Forgets keys that are back at full allowance, so the maps do not grow forever.
+    pub fn prune(&self) {
+        if let Some(l) = &self.per_ip {
+            l.retain_recent();
+            l.shrink_to_fit();
+        }
+        if let Some(l) = &self.per_client {
+            l.retain_recent();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_past_the_burst() {
+        let l = Limiter::new(RateLimits { per_ip_per_minute: 60, per_client_per_minute: 0 });
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        let c = Id::nil();
+        for _ in 0..10 {
+            assert!(l.check_ip(ip).is_ok());
+        }
+        assert!(matches!(l.check_ip(ip), Err(Refusal::Ip(d)) if d <= Duration::from_secs(1)));
+        assert!(l.check_ip("10.0.0.2".parse().unwrap()).is_ok());
+        assert!(l.check_client(c).is_ok());
+    }
+
+    #[test]
+    fn zero_means_unlimited() {
+        let l = Limiter::new(RateLimits { per_ip_per_minute: 0, per_client_per_minute: 0 });
+        for _ in 0..1000 {
+            assert!(l.check_ip("10.0.0.1".parse().unwrap()).is_ok());
+            assert!(l.check_client(Id::nil()).is_ok());
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! `serve --demo`: a ready-to-try setup on the embedded defaults: a site for `localhost`,
+//! an admin token and a dashboard login (both new on every start, printed once), and the
+//! demo landing page at `/demo`.
+
+use crate::app::{App, secrets};
+use crate::domain::site::ClientInput;
+use crate::store::queries;
+
+pub const DEMO_DOMAIN: &str = "localhost";
+pub const DEMO_USER: &str = "demo";
+
+/// Creates (idempotently) the demo site; replaces the demo token and password.
+pub async fn setup(app: &App, base: &str) -> anyhow::Result<()> {
+    let existing = app.read(|txn| queries::client_by_domain(txn, DEMO_DOMAIN)).await?;
+    let client = match existing {
+        Some(c) => c,
+        None => {
+            let input =
+                ClientInput { domain: Some(DEMO_DOMAIN.into()), name: Some("Demo site".into()), ..Default::default() };
+            app.create_client(input).await?.0
+        }
+    };
+    let (_, token) = app.replace_token("demo").await?;
+    let password = secrets::generate("")[..20].to_string();
+    app.create_user(DEMO_USER, &password).await?;
+    println!();
+    println!("Demo ready:");
+    println!("  landing page with tracked forms:  {base}/demo");
+    println!("  dashboard:                        {base}/admin   (user: {DEMO_USER}, password: {password})");
+    println!("  admin API token:                  {token}");
+    println!("  demo site clientId:               {}", client.client_id);
+    println!("  try:  curl -H 'Authorization: Bearer {token}' {base}/v1/leads");
+    println!();
+    Ok(())
+}

@@ -1,0 +1,314 @@
+//! The lead rules (ARCHITECTURE.md "Lead rules"): which events make or update a lead, and
+//! how a newer event merges into an existing lead.
+
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashMap};
+use uuid::Uuid;
+
+use super::email;
+use super::event::TrackEvent;
+use super::mapping::{self, FieldRule, LeadAttr};
+use super::model::{EventType, Id, Lead, LeadStatus, SyncStatus};
+use super::quality;
+use super::time::Timestamp;
+
+/// A lead matches an event when they share client, email and visitor and the lead was
+/// created less than this long ago.
+pub const DEDUP_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// What the lead rules need to know about a site.
+#[derive(Debug, Clone, Default)]
+pub struct SiteRules {
+    pub honeypot_field: Option<String>,
+    /// Configured forms of the site and their field rules.
+    pub forms: HashMap<Id, Vec<FieldRule>>,
+}
+
+/// What one event says about a lead, before it meets the stored leads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeadCandidate {
+    pub status: LeadStatus,
+    pub source: &'static str,
+    pub contact: mapping::Contact,
+    pub fields: BTreeMap<String, String>,
+    pub form_id: Option<Id>,
+    pub form_ref: Option<String>,
+    pub session_id: Option<String>,
+    pub visitor_id: Option<String>,
+    pub spam_reasons: Vec<String>,
+    /// page, attribution, formProgress from the event.
+    pub metadata: Map<String, Value>,
+    pub at: Timestamp,
+}
+
+impl LeadCandidate {
+    pub fn email(&self) -> Option<&str> {
+        self.contact.get(&LeadAttr::Email).map(String::as_str)
+    }
+}
+
+/// The configured form an event names, if its `formId` is one of the site's forms.
+pub fn configured_form(event: &TrackEvent, rules: &SiteRules) -> Option<Id> {
+    let id = Uuid::parse_str(event.form_ref.as_deref()?).ok()?;
+    rules.forms.contains_key(&id).then_some(id)
+}
+
+/// Decides whether an event makes a lead, and with what.
+pub fn candidate(event: &TrackEvent, rules: &SiteRules) -> Option<LeadCandidate> {
+    let (status, source) = match event.event_type {
+        EventType::FormSubmission => (LeadStatus::Submitted, "form_submission"),
+        EventType::FormInteraction => (LeadStatus::Partial, "form_interaction"),
+        EventType::ChatMessageSent => (LeadStatus::ChatInquiry, "chat_message_sent"),
+        EventType::TrackerInitialized => return None,
+    };
+    let form_id = configured_form(event, rules);
+    let field_rules = form_id.and_then(|id| rules.forms.get(&id)).map(Vec::as_slice).unwrap_or(&[]);
+    let contact = mapping::extract_contact(&event.fields, field_rules);
+    let has_email = contact.contains_key(&LeadAttr::Email);
+    // Interactions and chat messages are leads only once they carry an email; a submission
+    // is always a lead (its quality says when it has no way to reach the person).
+    if !has_email && status != LeadStatus::Submitted {
+        return None;
+    }
+
+    let mut spam_reasons = Vec::new();
+    if let Some(honeypot) = &rules.honeypot_field
+        && event.fields.get(honeypot).is_some_and(|v| !v.trim().is_empty())
+    {
+        spam_reasons.push(quality::HONEYPOT_FILLED.to_string());
+    }
+    if status == LeadStatus::Submitted
+        && let Some(started) = event.form_started_at
+    {
+        let took = event.timestamp.millis() - started.millis();
+        if (0..quality::MIN_HUMAN_FILL_MS).contains(&took) {
+            spam_reasons.push(quality::SUBMITTED_TOO_FAST.to_string());
+        }
+    }
+    if contact.get(&LeadAttr::Email).is_some_and(|e| email::is_disposable(e)) {
+        spam_reasons.push(quality::DISPOSABLE_EMAIL.to_string());
+    }
+    if !has_email && !contact.contains_key(&LeadAttr::Phone) {
+        spam_reasons.push(quality::NO_CONTACT_DATA.to_string());
+    }
+
+    let mut metadata = Map::new();
+    for key in ["page", "attribution", "formProgress", "trigger"] {
+        if let Some(v) = event.payload.get(key) {
+            metadata.insert(key.to_string(), v.clone());
+        }
+    }
+    if let Some(selector) = &event.form_selector {
+        metadata.insert("formSelector".into(), Value::String(selector.clone()));
+    }
+
+    Some(LeadCandidate {
+        status,
+        source,
+        contact,
+        fields: event.fields.clone(),
+        form_id,
+        form_ref: event.form_ref.clone(),
+        session_id: event.session_id.clone(),
+        visitor_id: event.visitor_id.clone(),
+        spam_reasons,
+        metadata,
+        at: event.timestamp,
+    })
+}
+
+/// True when the candidate updates `lead` instead of making a new one.
+pub fn matches(lead: &Lead, candidate: &LeadCandidate, now: Timestamp) -> bool {
+    let Some(email) = candidate.email() else {
+        return false;
+    };
+    lead.email.as_deref() == Some(email)
+        && lead.visitor_id == candidate.visitor_id
+        && now.millis() - lead.created_at.millis() < DEDUP_WINDOW_MS
+}
+
+fn attr(contact: &mapping::Contact, a: LeadAttr) -> Option<String> {
+    contact.get(&a).filter(|v| !v.trim().is_empty()).cloned()
+}
+
+/// A new lead from a candidate.
+pub fn new_lead(candidate: &LeadCandidate, client_id: Id, lead_id: Id, now: Timestamp) -> Lead {
+    let mut lead = Lead {
+        lead_id,
+        client_id,
+        status: candidate.status,
+        source: candidate.source.to_string(),
+        session_id: candidate.session_id.clone(),
+        visitor_id: candidate.visitor_id.clone(),
+        created_at: now,
+        updated_at: now,
+        sync_status: SyncStatus::NotConfigured,
+        ..Default::default()
+    };
+    merge(&mut lead, candidate, now);
+    lead
+}
+
+/// Merges a newer candidate into a lead: status only moves up (partial → chat inquiry →
+/// submitted), newer non-empty values win, first-touch attribution is kept, spam reasons
+/// accumulate and quality follows from status and reasons.
+pub fn merge(lead: &mut Lead, candidate: &LeadCandidate, now: Timestamp) {
+    // `source` stays how the lead first arrived, so partial → submitted conversion can be
+    // measured later.
+    if candidate.status.rank() > lead.status.rank() {
+        lead.status = candidate.status;
+    }
+    if candidate.status == LeadStatus::Submitted && lead.submitted_at.is_none() {
+        lead.submitted_at = Some(candidate.at);
+    }
+    let c = &candidate.contact;
+    let set = |slot: &mut Option<String>, a: LeadAttr| {
+        if let Some(v) = attr(c, a) {
+            *slot = Some(v);
+        }
+    };
+    set(&mut lead.email, LeadAttr::Email);
+    set(&mut lead.name, LeadAttr::Name);
+    set(&mut lead.first_name, LeadAttr::FirstName);
+    set(&mut lead.last_name, LeadAttr::LastName);
+    set(&mut lead.phone, LeadAttr::Phone);
+    set(&mut lead.company, LeadAttr::Company);
+    set(&mut lead.message, LeadAttr::Message);
+    for (k, v) in &candidate.fields {
+        lead.fields.insert(k.clone(), v.clone());
+    }
+    if candidate.form_id.is_some() {
+        lead.form_id = candidate.form_id;
+    }
+    if candidate.form_ref.is_some() {
+        lead.form_ref = candidate.form_ref.clone();
+    }
+    if lead.session_id.is_none() {
+        lead.session_id = candidate.session_id.clone();
+    }
+    for (k, v) in &candidate.metadata {
+        // First touch: the attribution a lead was created with is the one that brought them.
+        if k == "attribution" && lead.metadata.contains_key(k) {
+            continue;
+        }
+        lead.metadata.insert(k.clone(), v.clone());
+    }
+    for reason in &candidate.spam_reasons {
+        if !lead.quality_reasons.contains(reason) {
+            lead.quality_reasons.push(reason.clone());
+        }
+    }
+    // Contact data may have arrived since the lead was flagged as having none.
+    if lead.email.is_some() || lead.phone.is_some() {
+        lead.quality_reasons.retain(|r| r != quality::NO_CONTACT_DATA);
+    }
+    lead.quality = quality::quality(lead.status, &lead.quality_reasons);
+    let latest = lead.last_interaction_at.map_or(candidate.at, |t| t.max(candidate.at));
+    lead.last_interaction_at = Some(latest);
+    lead.updated_at = now;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::event::parse_single;
+    use crate::domain::model::LeadQuality;
+    use serde_json::json;
+
+    const T0: i64 = 1_700_000_000_000;
+
+    fn event(v: Value) -> TrackEvent {
+        let mut body = v;
+        body["clientId"] = json!("c");
+        body["id"] = json!(Uuid::new_v4().to_string());
+        parse_single(body.to_string().as_bytes(), Timestamp(T0)).unwrap().events.remove(0)
+    }
+
+    #[test]
+    fn interaction_without_email_is_no_lead() {
+        let e = event(json!({"type": "form_interaction", "fields": {"name": "Ada"}, "visitorId": "v"}));
+        assert!(candidate(&e, &SiteRules::default()).is_none());
+        let e = event(json!({"type": "tracker_initialized"}));
+        assert!(candidate(&e, &SiteRules::default()).is_none());
+    }
+
+    #[test]
+    fn partial_then_submission_upgrades_in_place() {
+        let rules = SiteRules::default();
+        let p = event(json!({"type": "form_interaction", "fields": {"email": "Ada@Example.org "}, "visitorId": "v"}));
+        let cand = candidate(&p, &rules).unwrap();
+        let mut lead = new_lead(&cand, Uuid::nil(), Uuid::nil(), Timestamp(T0));
+        assert_eq!((lead.status, lead.quality), (LeadStatus::Partial, LeadQuality::Medium));
+        assert_eq!(lead.email.as_deref(), Some("ada@example.org"));
+        assert!(lead.submitted_at.is_none());
+
+        let s = event(json!({"type": "form_submission", "visitorId": "v",
+            "fields": {"email": "ada@example.org", "name": "Ada Lovelace", "message": "Hi"}}));
+        let cand = candidate(&s, &rules).unwrap();
+        assert!(matches(&lead, &cand, Timestamp(T0 + 1000)));
+        merge(&mut lead, &cand, Timestamp(T0 + 1000));
+        assert_eq!((lead.status, lead.quality), (LeadStatus::Submitted, LeadQuality::High));
+        assert_eq!(lead.first_name.as_deref(), Some("Ada"));
+        assert!(lead.submitted_at.is_some());
+
+        // A later partial never downgrades.
+        merge(&mut lead, &candidate(&p, &rules).unwrap(), Timestamp(T0 + 2000));
+        assert_eq!(lead.status, LeadStatus::Submitted);
+    }
+
+    #[test]
+    fn dedup_needs_same_visitor_and_24h() {
+        let rules = SiteRules::default();
+        let e = event(json!({"type": "form_submission", "fields": {"email": "a@b.co"}, "visitorId": "v1"}));
+        let lead = new_lead(&candidate(&e, &rules).unwrap(), Uuid::nil(), Uuid::nil(), Timestamp(T0));
+        let other = event(json!({"type": "form_submission", "fields": {"email": "a@b.co"}, "visitorId": "v2"}));
+        assert!(!matches(&lead, &candidate(&other, &rules).unwrap(), Timestamp(T0)));
+        assert!(matches(&lead, &candidate(&e, &rules).unwrap(), Timestamp(T0 + DEDUP_WINDOW_MS - 1)));
+        assert!(!matches(&lead, &candidate(&e, &rules).unwrap(), Timestamp(T0 + DEDUP_WINDOW_MS)));
+    }
+
+    #[test]
+    fn spam_signals_lower_quality_with_reasons() {
+        let rules = SiteRules { honeypot_field: Some("website".into()), ..Default::default() };
+        let e = event(json!({"type": "form_submission", "timestamp": "2025-01-01T00:00:01.000Z",
+            "formStartedAt": "2025-01-01T00:00:00.500Z",
+            "fields": {"email": "x@mailinator.com", "website": "http://spam"}}));
+        let lead = new_lead(&candidate(&e, &rules).unwrap(), Uuid::nil(), Uuid::nil(), Timestamp(T0));
+        assert_eq!(lead.quality, LeadQuality::Low);
+        assert_eq!(
+            lead.quality_reasons,
+            vec![quality::HONEYPOT_FILLED, quality::SUBMITTED_TOO_FAST, quality::DISPOSABLE_EMAIL]
+        );
+
+        let e = event(json!({"type": "form_submission", "fields": {"message": "hello"}}));
+        let lead = new_lead(&candidate(&e, &rules).unwrap(), Uuid::nil(), Uuid::nil(), Timestamp(T0));
+        assert_eq!(lead.quality_reasons, vec![quality::NO_CONTACT_DATA]);
+        assert_eq!(lead.quality, LeadQuality::Low);
+    }
+
+    #[test]
+    fn chat_with_email_is_a_chat_inquiry() {
+        let e = event(
+            json!({"type": "chat_message_sent", "fields": {"name": "Jo", "email": "jo@x.io", "message": "Price?"}}),
+        );
+        let lead = new_lead(&candidate(&e, &SiteRules::default()).unwrap(), Uuid::nil(), Uuid::nil(), Timestamp(T0));
+        assert_eq!(lead.status, LeadStatus::ChatInquiry);
+        assert_eq!(lead.message.as_deref(), Some("Price?"));
+    }
+
+    #[test]
+    fn attribution_is_first_touch() {
+        let rules = SiteRules::default();
+        let a = event(
+            json!({"type": "form_interaction", "fields": {"email": "a@b.co"}, "attribution": {"utm_source": "google"}}),
+        );
+        let b = event(
+            json!({"type": "form_submission", "fields": {"email": "a@b.co"}, "attribution": {"utm_source": "bing"},
+            "page": {"url": "https://x.io/contact"}}),
+        );
+        let mut lead = new_lead(&candidate(&a, &rules).unwrap(), Uuid::nil(), Uuid::nil(), Timestamp(T0));
+        merge(&mut lead, &candidate(&b, &rules).unwrap(), Timestamp(T0));
+        assert_eq!(lead.metadata["attribution"]["utm_source"], "google");
+        assert_eq!(lead.metadata["page"]["url"], "https://x.io/contact");
+    }
+}

@@ -1,0 +1,14 @@
+//! Pure product logic: no I/O, no HTTP, no storage. Everything here is unit-tested.
+
+pub mod email;
+pub mod event;
+pub mod export;
+pub mod lead_edit;
+pub mod lead_rules;
+pub mod mapping;
+pub mod model;
+pub mod origin;
+pub mod quality;
+pub mod redact;
+pub mod site;
+pub mod time;

@@ -1,0 +1,311 @@
+//! Admin input for sites, forms, fields and mappings: parsed into the records, with errors
+//! that name the field at fault. Inputs are partial: `None` leaves a value as it is, so the
+//! same input serves create (over defaults) and update (over the stored record).
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use thiserror::Error;
+
+use super::mapping::Transform;
+use super::model::{Client, ClientConfig, ConsentMode, Field, FieldMapping, Form};
+use super::origin;
+
+#[derive(Debug, Error, PartialEq, Clone)]
+#[error("{field}: {message}")]
+pub struct ValidationError {
+    pub field: String,
+    pub message: String,
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> ValidationError {
+    ValidationError { field: field.to_string(), message: message.into() }
+}
+
+fn text(field: &str, value: String, max: usize, required: bool) -> Result<String, ValidationError> {
+    let value = value.trim().to_string();
+    if required && value.is_empty() {
+        return Err(invalid(field, "must not be empty"));
+    }
+    if value.chars().count() > max {
+        return Err(invalid(field, format!("must be at most {max} characters")));
+    }
+    Ok(value)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConfigInput {
+    pub allowed_origins: Option<Vec<String>>,
+    pub partial_capture: Option<bool>,
+    pub consent_mode: Option<ConsentMode>,
+    pub retention_days: Option<u32>,
+    pub chat_widget: Option<bool>,
+    pub honeypot_field: Option<Option<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClientInput {
+    pub domain: Option<String>,
+    pub name: Option<String>,
+    pub is_active: Option<bool>,
+    pub config: Option<ConfigInput>,
+}
+
+pub fn apply_config(config: &mut ClientConfig, input: ConfigInput) -> Result<(), ValidationError> {
+    if let Some(origins) = input.allowed_origins {
+        let mut out = Vec::new();
+        for (i, o) in origins.iter().enumerate() {
+            if o.trim().is_empty() {
+                continue;
+            }
+            let normalized = origin::normalize_origin(o).ok_or_else(|| {
+                invalid(
+                    &format!("config.allowedOrigins[{i}]"),
+                    format!("{o:?} is not an origin like https://app.example.com"),
+                )
+            })?;
+            if !out.contains(&normalized) {
+                out.push(normalized);
+            }
+        }
+        config.allowed_origins = out;
+    }
+    if let Some(p) = input.partial_capture {
+        config.partial_capture = p;
+    }
+    if let Some(c) = input.consent_mode {
+        config.consent_mode = c;
+    }
+    if let Some(days) = input.retention_days {
+        if !(1..=3650).contains(&days) {
+            return Err(invalid("config.retentionDays", "must be between 1 and 3650 days"));
+        }
+        config.retention_days = days;
+    }
+    if let Some(c) = input.chat_widget {
+        config.chat_widget = c;
+    }
+    if let Some(h) = input.honeypot_field {
+        config.honeypot_field = match h {
+            Some(name) if !name.trim().is_empty() => Some(text("config.honeypotField", name, 100, true)?),
+            _ => None,
+        };
+    }
+    Ok(())
+}
+
+pub fn apply_client(client: &mut Client, input: ClientInput) -> Result<(), ValidationError> {
+    if let Some(domain) = input.domain {
+        client.domain = origin::normalize_domain(&domain)
+            .ok_or_else(|| invalid("domain", format!("{domain:?} is not a domain name like example.com")))?;
+    }
+    if client.domain.is_empty() {
+        return Err(invalid("domain", "is required, e.g. \"example.com\""));
+    }
+    if let Some(name) = input.name {
+        client.name = text("name", name, 200, false)?;
+    }
+    if client.name.is_empty() {
+        client.name = client.domain.clone();
+    }
+    if let Some(active) = input.is_active {
+        client.is_active = active;
+    }
+    if let Some(config) = input.config {
+        apply_config(&mut client.config, config)?;
+    }
+    Ok(())
+}
+
+/// CSS selectors are sent to browsers as data; only their size and shape are checked here.
+fn selector(field: &str, value: String) -> Result<String, ValidationError> {
+    let value = text(field, value, 500, true)?;
+    if value.contains(['{', '}', '<']) {
+        return Err(invalid(field, "must be a CSS selector such as #contact or form.signup"));
+    }
+    Ok(value)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FormInput {
+    pub form_name: Option<String>,
+    pub page_url: Option<String>,
+    pub form_selector: Option<String>,
+    pub alternative_selectors: Option<Vec<String>>,
+    pub is_active: Option<bool>,
+    pub metadata: Option<Map<String, Value>>,
+}
+
+pub fn apply_form(form: &mut Form, input: FormInput) -> Result<(), ValidationError> {
+    if let Some(v) = input.form_name {
+        form.form_name = text("formName", v, 200, true)?;
+    }
+    if let Some(v) = input.page_url {
+        form.page_url = text("pageUrl", v, 2000, false)?;
+    }
+    if let Some(v) = input.form_selector {
+        form.form_selector = selector("formSelector", v)?;
+    }
+    if let Some(list) = input.alternative_selectors {
+        if list.len() > 20 {
+            return Err(invalid("alternativeSelectors", "may hold at most 20 selectors"));
+        }
+        form.alternative_selectors = list
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| selector(&format!("alternativeSelectors[{i}]"), s))
+            .collect::<Result<_, _>>()?;
+    }
+    if let Some(v) = input.is_active {
+        form.is_active = v;
+    }
+    if let Some(v) = input.metadata {
+        form.metadata = v;
+    }
+    if form.form_name.is_empty() {
+        return Err(invalid("formName", "is required"));
+    }
+    if form.form_selector.is_empty() {
+        return Err(invalid("formSelector", "is required, e.g. \"#contact-form\""));
+    }
+    Ok(())
+}
+
+const FIELD_TYPES: &[&str] =
+    &["text", "email", "phone", "tel", "number", "textarea", "select", "checkbox", "radio", "date", "url", "hidden"];
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FieldInput {
+    pub field_selector: Option<String>,
+    pub field_name: Option<String>,
+    pub field_type: Option<String>,
+    pub label: Option<Option<String>>,
+    pub is_required: Option<bool>,
+    pub validation_rules: Option<Map<String, Value>>,
+    pub order: Option<i32>,
+}
+
+pub fn apply_field(field: &mut Field, input: FieldInput) -> Result<(), ValidationError> {
+    if let Some(v) = input.field_selector {
+        field.field_selector = selector("fieldSelector", v)?;
+    }
+    if let Some(v) = input.field_name {
+        field.field_name = text("fieldName", v, 200, true)?;
+    }
+    if let Some(v) = input.field_type {
+        let v = v.trim().to_ascii_lowercase();
+        if !FIELD_TYPES.contains(&v.as_str()) {
+            return Err(invalid("fieldType", format!("must be one of {}", FIELD_TYPES.join(", "))));
+        }
+        field.field_type = v;
+    }
+    if let Some(v) = input.label {
+        field.label = v.map(|l| text("label", l, 200, false)).transpose()?.filter(|l| !l.is_empty());
+    }
+    if let Some(v) = input.is_required {
+        field.is_required = v;
+    }
+    if let Some(v) = input.validation_rules {
+        field.validation_rules = v;
+    }
+    if let Some(v) = input.order {
+        field.order = v;
+    }
+    if field.field_name.is_empty() {
+        return Err(invalid("fieldName", "is required"));
+    }
+    if field.field_selector.is_empty() {
+        field.field_selector = format!("[name=\"{}\"]", field.field_name.replace('"', ""));
+    }
+    if field.field_type.is_empty() {
+        field.field_type = "text".into();
+    }
+    Ok(())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MappingInput {
+    pub target_entity: Option<String>,
+    pub target_field: Option<String>,
+    pub transform: Option<Option<String>>,
+    pub is_required: Option<bool>,
+}
+
+fn crm_name(field: &str, value: String) -> Result<String, ValidationError> {
+    let value = text(field, value, 100, true)?;
+    if !value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+        return Err(invalid(
+            field,
+            "may hold only letters, digits, '_' and '.' (a CRM API name such as Email or Budget__c)",
+        ));
+    }
+    Ok(value)
+}
+
+pub fn apply_mapping(mapping: &mut FieldMapping, input: MappingInput) -> Result<(), ValidationError> {
+    if let Some(v) = input.target_entity {
+        mapping.target_entity = crm_name("targetEntity", v)?;
+    }
+    if let Some(v) = input.target_field {
+        mapping.target_field = crm_name("targetField", v)?;
+    }
+    if let Some(v) = input.transform {
+        let parsed = Transform::parse(v.as_deref()).map_err(|e| invalid("transform", e.to_string()))?;
+        mapping.transform = if parsed == Transform::None { None } else { v.map(|t| t.trim().to_string()) };
+    }
+    if let Some(v) = input.is_required {
+        mapping.is_required = v;
+    }
+    if mapping.target_entity.is_empty() {
+        mapping.target_entity = "Lead".into();
+    }
+    if mapping.target_field.is_empty() {
+        return Err(invalid("targetField", "is required, e.g. \"Email\""));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_input_names_the_bad_field() {
+        let mut c = Client::default();
+        let input: ClientInput = serde_json::from_value(serde_json::json!({"domain": "bad domain"})).unwrap();
+        assert_eq!(apply_client(&mut c, input).unwrap_err().field, "domain");
+
+        let input: ClientInput = serde_json::from_value(serde_json::json!({
+            "domain": "Example.com", "config": {"allowedOrigins": ["https://ok.io", "nope"]}
+        }))
+        .unwrap();
+        assert_eq!(apply_client(&mut c, input).unwrap_err().field, "config.allowedOrigins[1]");
+
+        let input: ClientInput = serde_json::from_value(serde_json::json!({"domain": "https://Example.com/"})).unwrap();
+        apply_client(&mut c, input).unwrap();
+        assert_eq!((c.domain.as_str(), c.name.as_str()), ("example.com", "example.com"));
+    }
+
+    #[test]
+    fn mapping_transform_is_checked() {
+        let mut m = FieldMapping::default();
+        let input: MappingInput =
+            serde_json::from_value(serde_json::json!({"targetField": "Email", "transform": "shout"})).unwrap();
+        let err = apply_mapping(&mut m, input).unwrap_err();
+        assert_eq!(err.field, "transform");
+        assert!(err.message.contains("unknown transform"));
+        let input: MappingInput =
+            serde_json::from_value(serde_json::json!({"targetField": "Email", "transform": "lowercase"})).unwrap();
+        apply_mapping(&mut m, input).unwrap();
+        assert_eq!((m.target_entity.as_str(), m.transform.as_deref()), ("Lead", Some("lowercase")));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        assert!(serde_json::from_value::<FormInput>(serde_json::json!({"formname": "x"})).is_err());
+    }
+}

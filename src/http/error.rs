@@ -1,0 +1,116 @@
+//! One error type for every HTTP answer that is not a success. Client errors say what was
+//! wrong and how to fix it; server errors are logged with their cause and answered with an
+//! opaque 500, so internals never leak.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::app::AppError;
+use crate::domain::event::EventError;
+use crate::store::StoreError;
+
+#[derive(Debug)]
+pub enum ApiError {
+    BadRequest { code: &'static str, message: String },
+    Validation { field: String, message: String },
+    Unauthorized(String),
+    Forbidden { code: &'static str, message: String },
+    NotFound(String),
+    Conflict(String),
+    TooLarge { code: &'static str, message: String },
+    UnsupportedMediaType(String),
+    TooManyRequests { message: String, retry_after_secs: u64 },
+    Unavailable { message: String, retry_after_secs: u64 },
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::BadRequest { code, message: message.into() }
+    }
+
+    pub fn invalid_param(name: &str, message: impl std::fmt::Display) -> Self {
+        ApiError::Validation { field: name.to_string(), message: message.to_string() }
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        ApiError::Internal(cause.to_string())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
+            StoreError::Conflict(message) => ApiError::Conflict(message),
+            StoreError::Busy => ApiError::Unavailable { message: e.to_string(), retry_after_secs: 1 },
+            StoreError::WriterStopped => {
+                ApiError::Unavailable { message: "the server is shutting down".into(), retry_after_secs: 5 }
+            }
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Validation(v) => ApiError::Validation { field: v.field, message: v.message },
+            AppError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<EventError> for ApiError {
+    fn from(e: EventError) -> Self {
+        match e {
+            EventError::Invalid(message) => ApiError::BadRequest { code: "invalid_event", message },
+            EventError::TooLarge { code, message } => ApiError::TooLarge { code, message },
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message, field, retry) = match self {
+            ApiError::BadRequest { code, message } => (StatusCode::BAD_REQUEST, code, message, None, None),
+            ApiError::Validation { field, message } => {
+                let text = format!("{field}: {message}");
+                (StatusCode::BAD_REQUEST, "validation_failed", text, Some(field), None)
+            }
+            ApiError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, "unauthorized", m, None, None),
+            ApiError::Forbidden { code, message } => (StatusCode::FORBIDDEN, code, message, None, None),
+            ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m, None, None),
+            ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m, None, None),
+            ApiError::TooLarge { code, message } => (StatusCode::PAYLOAD_TOO_LARGE, code, message, None, None),
+            ApiError::UnsupportedMediaType(m) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", m, None, None)
+            }
+            ApiError::TooManyRequests { message, retry_after_secs } => {
+                (StatusCode::TOO_MANY_REQUESTS, "rate_limited", message, None, Some(retry_after_secs))
+            }
+            ApiError::Unavailable { message, retry_after_secs } => {
+                (StatusCode::SERVICE_UNAVAILABLE, "unavailable", message, None, Some(retry_after_secs))
+            }
+            ApiError::Internal(cause) => {
+                tracing::error!(%cause, "internal error");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal server error".to_string(), None, None)
+            }
+        };
+        let mut body = json!({"error": {"code": code, "message": message}});
+        if let Some(field) = field {
+            body["error"]["field"] = json!(field);
+        }
+        let mut response = (status, Json(body)).into_response();
+        if let Some(secs) = retry
+            && let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        response
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,220 @@
+//! `/v1/leads`: list with filters and cursor, get, update, delete, GDPR delete, CSV export.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::auth::Admin;
+use super::error::{ApiError, ApiResult};
+use super::extract::{JsonBody, QueryParams, parse_id};
+use crate::app::App;
+use crate::domain::model::{Id, Lead, LeadQuality, LeadStatus};
+use crate::domain::time::Timestamp;
+use crate::domain::{email, export, lead_edit};
+use crate::store::leads;
+use crate::store::queries::{self, LeadFilter};
+
+pub fn router() -> Router<App> {
+    Router::new()
+        .route("/v1/leads", get(list))
+        .route("/v1/leads/export.csv", get(export_csv))
+        .route("/v1/leads/{lead_id}", get(show).put(update).delete(remove))
+        .route("/v1/leads/{lead_id}/gdpr-delete", delete(gdpr_delete).post(gdpr_delete))
+}
+
+pub const MAX_LIMIT: usize = 500;
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct LeadQuery {
+    client_id: Option<String>,
+    status: Option<String>,
+    quality: Option<String>,
+    email: Option<String>,
+    q: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+fn nonempty(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+pub fn parse_time(name: &str, v: &Option<String>, end_of_day: bool) -> ApiResult<Option<Timestamp>> {
+    let Some(text) = nonempty(v) else { return Ok(None) };
+    let ts = Timestamp::parse_flexible(text).ok_or_else(|| {
+        ApiError::invalid_param(name, format!("{text:?} is not a date (2025-10-22) or RFC 3339 time"))
+    })?;
+    // `to=2025-10-22` means "through that day".
+    let is_date = text.len() == 10;
+    Ok(Some(if end_of_day && is_date { ts.plus_millis(86_400_000 - 1) } else { ts }))
+}
+
+pub fn parse_limit(v: &Option<String>) -> ApiResult<usize> {
+    match nonempty(v) {
+        None => Ok(50),
+        Some(text) => match text.parse::<usize>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+            _ => Err(ApiError::invalid_param("limit", format!("must be a number from 1 to {MAX_LIMIT}"))),
+        },
+    }
+}
+
+pub fn parse_cursor(v: &Option<String>) -> ApiResult<Option<Id>> {
+    nonempty(v).map(|c| parse_id("cursor", c)).transpose()
+}
+
+impl LeadQuery {
+    fn filter(&self) -> ApiResult<LeadFilter> {
+        Ok(LeadFilter {
+            client_id: nonempty(&self.client_id).map(|c| parse_id("clientId", c)).transpose()?,
+            status: nonempty(&self.status)
+                .map(|s| {
+                    LeadStatus::parse(s).ok_or_else(|| {
+                        ApiError::invalid_param("status", "must be one of submitted, partial, chat_inquiry")
+                    })
+                })
+                .transpose()?,
+            quality: nonempty(&self.quality)
+                .map(|s| {
+                    LeadQuality::parse(s)
+                        .ok_or_else(|| ApiError::invalid_param("quality", "must be one of high, medium, low"))
+                })
+                .transpose()?,
+            email: nonempty(&self.email)
+                .map(|e| email::normalize(e).ok_or_else(|| ApiError::invalid_param("email", "is not an email address")))
+                .transpose()?,
+            q: nonempty(&self.q).map(str::to_string),
+            from: parse_time("from", &self.from, false)?,
+            to: parse_time("to", &self.to, true)?,
+        })
+    }
+}
+
+async fn list(_: Admin, State(app): State<App>, QueryParams(query): QueryParams<LeadQuery>) -> ApiResult<Json<Value>> {
+    let filter = query.filter()?;
+    let cursor = parse_cursor(&query.cursor)?;
+    let limit = parse_limit(&query.limit)?;
+    let page = app.read(move |txn| queries::list_leads(txn, &filter, cursor, limit)).await?;
+    Ok(Json(json!({"items": page.items, "nextCursor": page.next_cursor})))
+}
+
+async fn show(_: Admin, State(app): State<App>, Path(id): Path<String>) -> ApiResult<Json<Lead>> {
+    let id = parse_id("leadId", &id)?;
+    let lead =
+        app.read(move |txn| queries::get_lead(txn, &id)).await?.ok_or(ApiError::NotFound("lead not found".into()))?;
+    Ok(Json(lead))
+}
+
+async fn update(
+    _: Admin,
+    State(app): State<App>,
+    Path(id): Path<String>,
+    JsonBody(update): JsonBody<lead_edit::LeadUpdate>,
+) -> ApiResult<Json<Lead>> {
+    let id = parse_id("leadId", &id)?;
+    // Validate against the stored lead before the writer runs the change.
+    let mut draft =
+        app.read(move |txn| queries::get_lead(txn, &id)).await?.ok_or(ApiError::NotFound("lead not found".into()))?;
+    lead_edit::apply(&mut draft, update).map_err(|v| ApiError::Validation { field: v.field, message: v.message })?;
+    let crm = app.sites.get(&draft.client_id).is_some_and(|s| s.crm_enabled);
+    let now = Timestamp::now();
+    let lead = app
+        .write(move |txn| {
+            leads::update_lead(txn, id, now, crm, |l| {
+                l.status = draft.status;
+                l.quality = draft.quality;
+                l.submitted_at = draft.submitted_at;
+                l.email = draft.email;
+                l.name = draft.name;
+                l.first_name = draft.first_name;
+                l.last_name = draft.last_name;
+                l.phone = draft.phone;
+                l.company = draft.company;
+                l.message = draft.message;
+            })
+        })
+        .await?;
+    if crm {
+        app.crm_wakeup.notify_one();
+    }
+    Ok(Json(lead))
+}
+
+async fn remove(_: Admin, State(app): State<App>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    let id = parse_id("leadId", &id)?;
+    let now = Timestamp::now();
+    app.write(move |txn| leads::delete_lead(txn, id, false, now)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Erasure: the lead's `crmId` is read before it is deleted, then the lead, its events and
+/// every index entry go in one transaction that also queues the CRM deletion.
+async fn gdpr_delete(_: Admin, State(app): State<App>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let id = parse_id("leadId", &id)?;
+    let lead =
+        app.read(move |txn| queries::get_lead(txn, &id)).await?.ok_or(ApiError::NotFound("lead not found".into()))?;
+    let crm = app.sites.get(&lead.client_id).is_some_and(|s| s.crm_enabled);
+    let now = Timestamp::now();
+    let deleted = app.write(move |txn| leads::delete_lead(txn, id, crm, now)).await?;
+    let crm_queued = crm && (deleted.crm_id.is_some() || deleted.email.is_some());
+    if crm_queued {
+        app.crm_wakeup.notify_one();
+    }
+    tracing::info!(lead = %id, crm_queued, "lead erased");
+    Ok(Json(json!({"deleted": true, "leadId": id, "crmId": deleted.crm_id, "crmDeletionQueued": crm_queued})))
+}
+
+/// CSV of every lead matching the filter, streamed page by page.
+async fn export_csv(
+    _: Admin,
+    State(app): State<App>,
+    QueryParams(query): QueryParams<LeadQuery>,
+) -> ApiResult<Response> {
+    let filter = query.filter()?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<String, std::io::Error>>(4);
+    let first = export::csv_header();
+    tokio::spawn(async move {
+        if tx.send(Ok(first)).await.is_err() {
+            return;
+        }
+        let mut cursor = None;
+        loop {
+            let f = filter.clone();
+            let page = match app.read(move |txn| queries::list_leads(txn, &f, cursor, 500)).await {
+                Ok(p) => p,
+                Err(e) => {
+                    let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
+                    return;
+                }
+            };
+            let chunk: String = page.items.iter().map(export::lead_csv).collect();
+            if !chunk.is_empty() && tx.send(Ok(chunk)).await.is_err() {
+                return;
+            }
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => return,
+            }
+        }
+    });
+    let stream = tokio_stream_from(rx);
+    let mut response = Body::from_stream(stream).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"leads.csv\""));
+    Ok(response)
+}
+
+fn tokio_stream_from(
+    mut rx: tokio::sync::mpsc::Receiver<Result<String, std::io::Error>>,
+) -> impl futures_util::Stream<Item = Result<String, std::io::Error>> {
+    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}

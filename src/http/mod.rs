@@ -1,0 +1,93 @@
+//! The HTTP edge: parses and authenticates requests, then calls `app`/`domain`.
+//!
+//! One module per resource, each exposing `router()`, merged in [`router`].
+
+pub mod auth;
+pub mod backup;
+pub mod clients;
+pub mod error;
+pub mod events;
+pub mod extract;
+pub mod forms;
+pub mod health;
+pub mod leads;
+pub mod session;
+pub mod stats;
+pub mod tokens;
+pub mod track;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Instant;
+use tokio::net::TcpListener;
+
+use crate::app::App;
+use error::ApiError;
+
+/// The base URL clients should use: `--public-url`, else the request's Host.
+pub fn base_url(app: &App, headers: &HeaderMap) -> String {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let https = app.config.trust_proxy
+        && headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("https"));
+    app.public_url(host, https)
+}
+
+async fn record_metrics(State(app): State<App>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().as_str().to_string();
+    let route =
+        request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let response = next.run(request).await;
+    app.metrics.record_request(&method, &route, response.status().as_u16(), started.elapsed());
+    response
+}
+
+/// Headers every answer carries.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.entry(header::REFERRER_POLICY).or_insert(HeaderValue::from_static("strict-origin-when-cross-origin"));
+    response
+}
+
+async fn not_found() -> Response {
+    ApiError::NotFound("no such endpoint".into()).into_response()
+}
+
+pub fn router(app: App) -> Router {
+    Router::new()
+        .merge(track::router())
+        .merge(health::router())
+        .merge(session::router())
+        .merge(clients::router())
+        .merge(forms::router())
+        .merge(leads::router())
+        .merge(events::router())
+        .merge(tokens::router())
+        .merge(stats::router())
+        .merge(backup::router())
+        .route_layer(middleware::from_fn_with_state(app.clone(), record_metrics))
+        .fallback(not_found)
+        .layer(middleware::from_fn(security_headers))
+        .with_state(app)
+}
+
+/// Serves on an already-bound listener until `shutdown` resolves, then lets in-flight
+/// requests finish. Tests bind port 0 and pass the listener in.
+pub async fn serve(
+    listener: TcpListener,
+    app: App,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown).await
+}

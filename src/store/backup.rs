@@ -1,0 +1,108 @@
+//! Consistent copies of the database.
+//!
+//! A copy is made from one MVCC read snapshot, so it is consistent even while the server
+//! keeps writing, and it never blocks the writer. The copy is written to a temporary file
+//! beside the target, checked with redb's integrity check, then renamed into place, so a
+//! failed backup never leaves a half-written file under the target name.
+
+use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, TableError, WriteTransaction};
+use std::path::Path;
+
+use super::tables::*;
+use super::{Result, StoreError};
+
+fn copy_table<K: redb::Key + 'static, V: redb::Value + 'static>(
+    src: &ReadTransaction,
+    dst: &WriteTransaction,
+    def: TableDefinition<K, V>,
+) -> Result<u64> {
+    let source = match src.open_table(def) {
+        Ok(t) => t,
+        Err(TableError::TableDoesNotExist(_)) => return Ok(0),
+        Err(e) => return Err(e.into()),
+    };
+    let mut target = dst.open_table(def)?;
+    let mut n = 0;
+    for entry in source.iter()? {
+        let (k, v) = entry?;
+        target.insert(k.value(), v.value())?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Copies every table of the snapshot into `dst`; returns the number of entries copied.
+fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> Result<u64> {
+    let mut n = 0;
+    n += copy_table(src, dst, META)?;
+    n += copy_table(src, dst, CLIENTS)?;
+    n += copy_table(src, dst, CLIENTS_BY_DOMAIN)?;
+    n += copy_table(src, dst, CLIENT_KEYS)?;
+    n += copy_table(src, dst, FORMS)?;
+    n += copy_table(src, dst, FORMS_BY_CLIENT)?;
+    n += copy_table(src, dst, FIELDS)?;
+    n += copy_table(src, dst, FIELDS_BY_FORM)?;
+    n += copy_table(src, dst, MAPPINGS)?;
+    n += copy_table(src, dst, MAPPING_BY_FIELD)?;
+    n += copy_table(src, dst, LEADS)?;
+    n += copy_table(src, dst, LEADS_BY_CLIENT)?;
+    n += copy_table(src, dst, LEADS_BY_EMAIL)?;
+    n += copy_table(src, dst, LEAD_COUNTS)?;
+    n += copy_table(src, dst, EVENTS)?;
+    n += copy_table(src, dst, EVENTS_BY_CLIENT)?;
+    n += copy_table(src, dst, EVENTS_BY_LEAD)?;
+    n += copy_table(src, dst, SEEN_EVENT_IDS)?;
+    n += copy_table(src, dst, TOKENS)?;
+    n += copy_table(src, dst, TOKENS_BY_HASH)?;
+    n += copy_table(src, dst, USERS)?;
+    n += copy_table(src, dst, SESSIONS)?;
+    n += copy_table(src, dst, DISCOVERED_FORMS)?;
+    n += copy_table(src, dst, OUTBOX)?;
+    n += copy_table(src, dst, SYNC_ATTEMPTS)?;
+    Ok(n)
+}
+
+/// Writes a consistent copy of `db` to `out`. Returns the number of entries copied.
+pub fn snapshot(db: &impl ReadableDatabase, out: &Path) -> Result<u64> {
+    let src = db.begin_read()?;
+    write_copy(&src, out)
+}
+
+fn write_copy(src: &ReadTransaction, out: &Path) -> Result<u64> {
+    let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = tempfile::Builder::new().prefix(".crm-backup-").suffix(".redb").tempfile_in(dir)?;
+    let tmp_path = tmp.into_temp_path();
+    let copied = {
+        let mut dst = Database::create(&tmp_path)?;
+        let mut txn = dst.begin_write()?;
+        txn.set_durability(redb::Durability::Immediate)?;
+        let n = copy_all(src, &txn)?;
+        txn.commit()?;
+        if !dst.check_integrity()? {
+            return Err(StoreError::Storage("the backup copy failed its integrity check".into()));
+        }
+        n
+    };
+    tmp_path.persist(out).map_err(|e| StoreError::Storage(format!("cannot move the backup into place: {e}")))?;
+    Ok(copied)
+}
+
+/// Backs up a data file that no server has open.
+pub fn backup_file(data: &Path, out: &Path) -> Result<u64> {
+    if !data.exists() {
+        return Err(StoreError::Storage(format!("no data file at {}", data.display())));
+    }
+    let db = match Database::builder().open(data) {
+        Ok(db) => db,
+        Err(redb::DatabaseError::DatabaseAlreadyOpen) => return Err(StoreError::InUse { path: data.to_path_buf() }),
+        Err(e) => return Err(StoreError::Storage(format!("cannot open {}: {e}", data.display()))),
+    };
+    snapshot(&db, out)
+}
+
+/// Opens a file and runs redb's integrity check on it.
+pub fn verify(path: &Path) -> Result<bool> {
+    let mut db = Database::builder().open(path)?;
+    Ok(db.check_integrity()?)
+}

@@ -1,0 +1,208 @@
+//! Lead records and everything that must change with them: the client and email indexes,
+//! the per-status counts, the CRM outbox, and (on deletion) the lead's events.
+
+use redb::{ReadableTable, Table, WriteTransaction};
+use uuid::Uuid;
+
+use super::codec::{decode, encode};
+use super::tables::*;
+use super::{Result, StoreError};
+use crate::domain::model::{Event, Id, JobState, Lead, LeadStatus, SyncJob, SyncKind};
+use crate::domain::time::Timestamp;
+
+pub struct LeadTables<'t> {
+    pub leads: Table<'t, Id16, &'static [u8]>,
+    by_client: Table<'t, Pair, ()>,
+    by_email: Table<'t, &'static [u8], ()>,
+    counts: Table<'t, &'static str, u64>,
+    outbox: Table<'t, Id16, &'static [u8]>,
+}
+
+impl<'t> LeadTables<'t> {
+    pub fn open(txn: &'t WriteTransaction) -> Result<Self> {
+        Ok(LeadTables {
+            leads: txn.open_table(LEADS)?,
+            by_client: txn.open_table(LEADS_BY_CLIENT)?,
+            by_email: txn.open_table(LEADS_BY_EMAIL)?,
+            counts: txn.open_table(LEAD_COUNTS)?,
+            outbox: txn.open_table(OUTBOX)?,
+        })
+    }
+
+    pub fn get(&self, id: &Id16) -> Result<Option<Lead>> {
+        match self.leads.get(*id)? {
+            Some(bytes) => Ok(Some(decode(bytes.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The newest lead of `client` with this email that `accept` takes.
+    pub fn find_match(&self, client: &Id16, email: &str, accept: impl Fn(&Lead) -> bool) -> Result<Option<Lead>> {
+        let start = email_key(client, email, Some(&[0u8; 16]));
+        let end = email_key(client, email, Some(&[0xffu8; 16]));
+        for entry in self.by_email.range(start.as_slice()..=end.as_slice())?.rev() {
+            let (key, _) = entry?;
+            let key = key.value();
+            let mut id = [0u8; 16];
+            id.copy_from_slice(&key[key.len() - 16..]);
+            if let Some(lead) = self.get(&id)?
+                && accept(&lead)
+            {
+                return Ok(Some(lead));
+            }
+        }
+        Ok(None)
+    }
+
+    fn bump(&mut self, status: LeadStatus, delta: i64) -> Result<()> {
+        let current = self.counts.get(status.as_str())?.map(|g| g.value()).unwrap_or(0);
+        let next = (current as i64 + delta).max(0) as u64;
+        self.counts.insert(status.as_str(), next)?;
+        Ok(())
+    }
+
+    pub fn insert(&mut self, lead: &Lead) -> Result<()> {
+        let id = *lead.lead_id.as_bytes();
+        let client = *lead.client_id.as_bytes();
+        self.leads.insert(id, encode(lead)?.as_slice())?;
+        self.by_client.insert(pair(&client, &id), ())?;
+        if let Some(email) = &lead.email {
+            self.by_email.insert(email_key(&client, email, Some(&id)).as_slice(), ())?;
+        }
+        self.bump(lead.status, 1)
+    }
+
+    /// Rewrites a lead, moving its index entries and counts when email or status changed.
+    pub fn update(&mut self, before: &Lead, after: &Lead) -> Result<()> {
+        let id = *after.lead_id.as_bytes();
+        let client = *after.client_id.as_bytes();
+        self.leads.insert(id, encode(after)?.as_slice())?;
+        if before.email != after.email {
+            if let Some(old) = &before.email {
+                self.by_email.remove(email_key(&client, old, Some(&id)).as_slice())?;
+            }
+            if let Some(new) = &after.email {
+                self.by_email.insert(email_key(&client, new, Some(&id)).as_slice(), ())?;
+            }
+        }
+        if before.status != after.status {
+            self.bump(before.status, -1)?;
+            self.bump(after.status, 1)?;
+        }
+        Ok(())
+    }
+
+    /// Removes a lead and its index entries (not its events; see [`delete_lead`]).
+    pub fn remove(&mut self, lead: &Lead) -> Result<()> {
+        let id = *lead.lead_id.as_bytes();
+        let client = *lead.client_id.as_bytes();
+        self.leads.remove(id)?;
+        self.by_client.remove(pair(&client, &id))?;
+        if let Some(email) = &lead.email {
+            self.by_email.remove(email_key(&client, email, Some(&id)).as_slice())?;
+        }
+        self.bump(lead.status, -1)
+    }
+
+    /// Adds a CRM sync job for this lead.
+    pub fn enqueue_sync(&mut self, lead: &Lead, kind: SyncKind, now: Timestamp) -> Result<Id> {
+        let job_id = Uuid::now_v7();
+        let job = SyncJob {
+            job_id,
+            client_id: lead.client_id,
+            lead_id: lead.lead_id,
+            kind,
+            crm_id: lead.crm_id.clone(),
+            email: lead.email.clone(),
+            state: JobState::Pending,
+            attempts: 0,
+            next_attempt_at: now,
+            idempotency_key: format!("{}:{}", lead.lead_id, job_id),
+            last_error: None,
+            created_at: now,
+            updated_at: now,
+        };
+        self.outbox.insert(*job_id.as_bytes(), encode(&job)?.as_slice())?;
+        Ok(job_id)
+    }
+}
+
+/// Deletes a lead, its events and every index entry pointing at them. With
+/// `crm_erasure`, a CRM deletion job is queued from the lead as it was (its `crmId` is read
+/// before the lead is gone; the original design read it after deleting and lost it).
+/// Returns the deleted lead.
+pub fn delete_lead(txn: &WriteTransaction, lead_id: Id, crm_erasure: bool, now: Timestamp) -> Result<Lead> {
+    let id = *lead_id.as_bytes();
+    let mut tables = LeadTables::open(txn)?;
+    let lead = tables.get(&id)?.ok_or(StoreError::NotFound("lead"))?;
+    tables.remove(&lead)?;
+    if crm_erasure && (lead.crm_id.is_some() || lead.email.is_some()) {
+        tables.enqueue_sync(&lead, SyncKind::Delete, now)?;
+    }
+    drop(tables);
+    delete_lead_events(txn, &id)?;
+    let mut attempts = txn.open_table(SYNC_ATTEMPTS)?;
+    let keys: Vec<Pair> =
+        attempts.range(prefix_range(&id))?.map(|e| e.map(|(k, _)| k.value())).collect::<Result<_, _>>()?;
+    for key in keys {
+        attempts.remove(key)?;
+    }
+    Ok(lead)
+}
+
+fn delete_lead_events(txn: &WriteTransaction, lead: &Id16) -> Result<()> {
+    let mut by_lead = txn.open_table(EVENTS_BY_LEAD)?;
+    let mut events = txn.open_table(EVENTS)?;
+    let mut by_client = txn.open_table(EVENTS_BY_CLIENT)?;
+    let keys: Vec<Pair> =
+        by_lead.range(prefix_range(lead))?.map(|e| e.map(|(k, _)| k.value())).collect::<Result<_, _>>()?;
+    for key in keys {
+        let event_id = second_half(&key);
+        if let Some(bytes) = events.remove(event_id)? {
+            let event: Event = decode(bytes.value())?;
+            by_client.remove(pair(event.client_id.as_bytes(), &event_id))?;
+        }
+        by_lead.remove(key)?;
+    }
+    Ok(())
+}
+
+/// Deletes one event that belongs to no lead (retention), with its client index entry.
+pub fn delete_event(
+    events: &mut Table<'_, Id16, &'static [u8]>,
+    by_client: &mut Table<'_, Pair, ()>,
+    by_lead: &mut Table<'_, Pair, ()>,
+    event: &Event,
+) -> Result<()> {
+    let id = *event.event_id.as_bytes();
+    events.remove(id)?;
+    by_client.remove(pair(event.client_id.as_bytes(), &id))?;
+    if let Some(lead) = event.lead_id {
+        by_lead.remove(pair(lead.as_bytes(), &id))?;
+    }
+    Ok(())
+}
+
+/// Applies an admin edit to a lead (validated by the caller), keeping indexes and counts
+/// right, and queues a CRM update when the site syncs.
+pub fn update_lead(
+    txn: &WriteTransaction,
+    id: Id,
+    now: Timestamp,
+    crm_enabled: bool,
+    change: impl FnOnce(&mut Lead),
+) -> Result<Lead> {
+    let mut tables = LeadTables::open(txn)?;
+    let before = tables.get(id.as_bytes())?.ok_or(StoreError::NotFound("lead"))?;
+    let mut after = before.clone();
+    change(&mut after);
+    after.updated_at = now;
+    if crm_enabled {
+        after.sync_status = crate::domain::model::SyncStatus::Pending;
+    }
+    tables.update(&before, &after)?;
+    if crm_enabled {
+        tables.enqueue_sync(&after, SyncKind::Upsert, now)?;
+    }
+    Ok(after)
+}

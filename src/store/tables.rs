@@ -1,0 +1,94 @@
+//! Every redb table, in one place, with stable names. Renaming a table is a schema change.
+//!
+//! Ids are 16-byte UUIDs; composite index keys concatenate them (`client ++ lead`), so a
+//! range scan over a 16-byte prefix lists one parent's children in id (= time) order.
+
+use redb::TableDefinition;
+
+pub type Id16 = [u8; 16];
+pub type Pair = [u8; 32];
+
+/// `schema_version` → u32 (little endian bytes).
+pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+
+pub const CLIENTS: TableDefinition<Id16, &[u8]> = TableDefinition::new("clients");
+/// Normalised domain → client id (domains are unique).
+pub const CLIENTS_BY_DOMAIN: TableDefinition<&str, Id16> = TableDefinition::new("clients_by_domain");
+/// SHA-256 of a client's secret key → client id.
+pub const CLIENT_KEYS: TableDefinition<Pair, Id16> = TableDefinition::new("client_keys");
+
+pub const FORMS: TableDefinition<Id16, &[u8]> = TableDefinition::new("forms");
+/// client ++ form
+pub const FORMS_BY_CLIENT: TableDefinition<Pair, ()> = TableDefinition::new("forms_by_client");
+pub const FIELDS: TableDefinition<Id16, &[u8]> = TableDefinition::new("fields");
+/// form ++ field
+pub const FIELDS_BY_FORM: TableDefinition<Pair, ()> = TableDefinition::new("fields_by_form");
+pub const MAPPINGS: TableDefinition<Id16, &[u8]> = TableDefinition::new("field_mappings");
+/// field → its one mapping
+pub const MAPPING_BY_FIELD: TableDefinition<Id16, Id16> = TableDefinition::new("mapping_by_field");
+
+/// lead id (UUIDv7, so creation order) → lead
+pub const LEADS: TableDefinition<Id16, &[u8]> = TableDefinition::new("leads");
+/// client ++ lead: a client's leads by creation time (scan in reverse for newest first)
+pub const LEADS_BY_CLIENT: TableDefinition<Pair, ()> = TableDefinition::new("leads_by_client");
+/// client ++ email ++ 0x00 ++ lead
+pub const LEADS_BY_EMAIL: TableDefinition<&[u8], ()> = TableDefinition::new("leads_by_email");
+/// lead status name → number of leads in it (kept in the same transactions as the leads)
+pub const LEAD_COUNTS: TableDefinition<&str, u64> = TableDefinition::new("lead_counts");
+
+/// event id (server UUIDv7, arrival order) → event
+pub const EVENTS: TableDefinition<Id16, &[u8]> = TableDefinition::new("events");
+/// client ++ event
+pub const EVENTS_BY_CLIENT: TableDefinition<Pair, ()> = TableDefinition::new("events_by_client");
+/// lead ++ event
+pub const EVENTS_BY_LEAD: TableDefinition<Pair, ()> = TableDefinition::new("events_by_lead");
+/// client ++ sender's event id → arrival time (ms). A "seen" set, not an index of event
+/// data: it outlives an erased event so a late retry of that event cannot bring it back.
+/// The retention task prunes entries older than the tracker's retry horizon.
+pub const SEEN_EVENT_IDS: TableDefinition<Pair, u64> = TableDefinition::new("seen_event_ids");
+
+/// token id → token record; the hash index answers authentication.
+pub const TOKENS: TableDefinition<Id16, &[u8]> = TableDefinition::new("api_tokens");
+pub const TOKENS_BY_HASH: TableDefinition<Pair, Id16> = TableDefinition::new("api_tokens_by_hash");
+
+/// username → dashboard user
+pub const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("users");
+/// SHA-256 of a session id → session
+pub const SESSIONS: TableDefinition<Pair, &[u8]> = TableDefinition::new("sessions");
+
+/// client ++ selector → forms the tracker saw that nobody configured
+pub const DISCOVERED_FORMS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("discovered_forms");
+
+/// job id (UUIDv7) → CRM sync job
+pub const OUTBOX: TableDefinition<Id16, &[u8]> = TableDefinition::new("crm_outbox");
+/// lead ++ attempt id → delivery attempt log entry
+pub const SYNC_ATTEMPTS: TableDefinition<Pair, &[u8]> = TableDefinition::new("crm_sync_attempts");
+
+pub fn pair(a: &Id16, b: &Id16) -> Pair {
+    let mut out = [0u8; 32];
+    out[..16].copy_from_slice(a);
+    out[16..].copy_from_slice(b);
+    out
+}
+
+/// The 32-byte key range holding every `prefix ++ *` entry.
+pub fn prefix_range(prefix: &Id16) -> std::ops::RangeInclusive<Pair> {
+    pair(prefix, &[0u8; 16])..=pair(prefix, &[0xffu8; 16])
+}
+
+pub fn second_half(key: &Pair) -> Id16 {
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&key[16..]);
+    out
+}
+
+pub fn email_key(client: &Id16, email: &str, lead: Option<&Id16>) -> Vec<u8> {
+    let mut key = Vec::with_capacity(16 + email.len() + 17);
+    key.extend_from_slice(client);
+    key.extend_from_slice(email.as_bytes());
+    key.push(0);
+    if let Some(lead) = lead {
+        key.extend_from_slice(lead);
+    }
+    key
+}
