@@ -138,15 +138,19 @@ async fn delete_field(_: Admin, State(app): State<App>, Path(id): Path<String>) 
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn show_mapping(_: Admin, State(app): State<App>, Path(id): Path<String>) -> ApiResult<Json<FieldMapping>> {
+/// The field's mapping, or `null` when it has none (a field without a mapping is normal).
+async fn show_mapping(
+    _: Admin,
+    State(app): State<App>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Option<FieldMapping>>> {
     let id = parse_id("fieldId", &id)?;
     let mapping = app
         .read(move |txn| {
             queries::get_field(txn, &id)?.ok_or(crate::store::StoreError::NotFound("field"))?;
             queries::mapping_for_field(txn, &id)
         })
-        .await?
-        .ok_or(ApiError::NotFound("this field has no mapping".into()))?;
+        .await?;
     Ok(Json(mapping))
 }
 

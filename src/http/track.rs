@@ -59,14 +59,17 @@ fn allow_origin(response: &mut Response, origin: &str) {
     h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("Retry-After"));
 }
 
+fn any_site_allows(app: &App, origin: &str) -> bool {
+    app.sites.all().iter().any(|s| s.client.is_active && origin::is_allowed(&s.client, origin))
+}
+
 /// `OPTIONS`: a preflight carries no body, so no site is named yet; an origin is allowed
 /// when any active site allows it.
 async fn preflight(State(app): State<App>, headers: HeaderMap) -> Response {
     let Some(origin) = origin_header(&headers) else {
         return ApiError::bad_request("not_a_preflight", "OPTIONS without an Origin header").into_response();
     };
-    let allowed = app.sites.all().iter().any(|s| s.client.is_active && origin::is_allowed(&s.client, origin));
-    if !allowed {
+    if !any_site_allows(&app, origin) {
         return ApiError::Forbidden {
             code: "origin_not_allowed",
             message: format!(
@@ -120,10 +123,16 @@ async fn handle(
     };
     // An allowed browser may read every answer (errors too), so the tracker can tell a
     // permanent refusal from a network failure and stop retrying.
-    if let (Some(origin), Some(site)) = (origin, site)
-        && origin::is_allowed(&site.client, &origin)
-    {
-        allow_origin(&mut response, &origin);
+    // Before a site is known (an IP rate limit, an unreadable body) any site's origin may
+    // read the answer: it says nothing about a particular site.
+    if let Some(origin) = origin {
+        let allowed = match site {
+            Some(site) => origin::is_allowed(&site.client, &origin),
+            None => any_site_allows(&app, &origin) && response.status() != StatusCode::FORBIDDEN,
+        };
+        if allowed {
+            allow_origin(&mut response, &origin);
+        }
     }
     response
 }

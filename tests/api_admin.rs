@@ -1,0 +1,328 @@
+//! The admin API over real HTTP: auth, CRUD with cascades, lists, errors, operations.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn admin_routes_need_a_valid_token() {
+    let t = spawn_app().await;
+    for path in
+        ["/v1/clients", "/v1/leads", "/v1/events", "/v1/tokens", "/metrics", "/v1/admin/backup", "/v1/stats/overview"]
+    {
+        let r = t.http.get(t.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 401, "{path}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["error"]["code"], "unauthorized");
+        let r = t.http.get(t.url(path)).bearer_auth("crm_not-a-token").send().await.unwrap();
+        assert_eq!(r.status(), 401, "{path}");
+    }
+    let r = t.http.post(t.url("/v1/clients")).json(&json!({"domain": "x.com"})).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+
+    // A token works until it is revoked.
+    let created: Value = t.post("/v1/tokens").json(&json!({"name": "ci"})).send().await.unwrap().json().await.unwrap();
+    let secret = created["token"].as_str().unwrap().to_string();
+    assert_eq!(t.http.get(t.url("/v1/clients")).bearer_auth(&secret).send().await.unwrap().status(), 200);
+    let list = t.get_json("/v1/tokens").await;
+    assert!(list.to_string().contains("\"ci\"") && !list.to_string().contains(&secret), "secrets are never listed");
+    let r = t.delete(&format!("/v1/tokens/{}", created["tokenId"].as_str().unwrap())).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(t.http.get(t.url("/v1/clients")).bearer_auth(&secret).send().await.unwrap().status(), 401);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn clients_crud_and_validation() {
+    let t = spawn_app().await;
+    let r = t.post("/v1/clients").json(&json!({"domain": "Shop.Example.com", "name": "Shop"})).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let c: Value = r.json().await.unwrap();
+    let id = c["clientId"].as_str().unwrap().to_string();
+    assert!(c["secretKey"].as_str().unwrap().starts_with("sk_"));
+    assert_eq!(c["domain"], "shop.example.com");
+    assert!(c["snippet"].as_str().unwrap().contains(&format!("/script/{id}.js")));
+    assert!(c.get("secretKeyHash").is_none());
+
+    let shown = t.get_json(&format!("/v1/clients/{id}")).await;
+    assert!(shown.get("secretKey").is_none(), "the secret key is shown once");
+    assert_eq!(shown["config"]["retentionDays"], 90);
+
+    let dup = t.post("/v1/clients").json(&json!({"domain": "shop.example.com"})).send().await.unwrap();
+    assert_eq!(dup.status(), 409);
+    for (body, field) in [
+        (json!({"domain": "not a domain"}), "domain"),
+        (json!({}), "domain"),
+        (json!({"domain": "a.com", "config": {"retentionDays": 0}}), "config.retentionDays"),
+        (json!({"domain": "a.com", "config": {"allowedOrigins": ["ftp://x"]}}), "config.allowedOrigins[0]"),
+        (json!({"domain": "a.com", "config": {"consentMode": "maybe"}}), "config.consentMode"),
+        (json!({"domain": "a.com", "colour": "red"}), "colour"),
+    ] {
+        let r = t.post("/v1/clients").json(&body).send().await.unwrap();
+        assert_eq!(r.status(), 400, "{body}");
+        let v: Value = r.json().await.unwrap();
+        assert!(v["error"]["message"].as_str().unwrap().contains(field) || v["error"]["field"] == field, "{v}");
+    }
+    let r = t.post("/v1/clients").header("Content-Type", "text/plain").body("{}").send().await.unwrap();
+    assert_eq!(r.status(), 415);
+
+    let updated: Value = t
+        .put(&format!("/v1/clients/{id}"))
+        .json(&json!({"config": {"partialCapture": false, "consentMode": "required"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(updated["config"]["partialCapture"], false);
+    assert_eq!(updated["config"]["consentMode"], "required");
+    assert_eq!(updated["name"], "Shop");
+
+    let rotated: Value = t.post(&format!("/v1/clients/{id}/rotate-key")).send().await.unwrap().json().await.unwrap();
+    let old = c["secretKey"].as_str().unwrap();
+    let r = t
+        .http
+        .post(t.url("/v1/track/batch"))
+        .header("X-API-Key", old)
+        .json(&json!({"events": [submission("a@b.co", "v")]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "the old key stops working");
+    let r = t
+        .http
+        .post(t.url("/v1/track/batch"))
+        .header("X-API-Key", rotated["secretKey"].as_str().unwrap())
+        .json(&json!({"events": [submission("a@b.co", "v")]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    assert_eq!(t.get("/v1/clients/not-a-uuid").send().await.unwrap().status(), 400);
+    assert_eq!(t.get("/v1/clients/0193a0b4-6f6a-7c3e-9d2a-5b1c2d3e4f50").send().await.unwrap().status(), 404);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn forms_fields_mappings_and_cascades() {
+    let t = spawn_app().await;
+    let (client, _) = t.create_site("example.com").await;
+    let form: Value = t
+        .post(&format!("/v1/clients/{client}/forms"))
+        .json(&json!({"formName": "Contact", "formSelector": "#contact", "alternativeSelectors": ["form.contact"], "pageUrl": "/contact"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let form_id = form["formId"].as_str().unwrap().to_string();
+    let r = t.post(&format!("/v1/clients/{client}/forms")).json(&json!({"formName": "x"})).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+
+    let field: Value = t
+        .post(&format!("/v1/forms/{form_id}/fields"))
+        .json(&json!({"fieldName": "email", "fieldType": "email", "fieldSelector": "#email", "isRequired": true}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let field_id = field["fieldId"].as_str().unwrap().to_string();
+    let r = t
+        .post(&format!("/v1/forms/{form_id}/fields"))
+        .json(&json!({"fieldName": "x", "fieldType": "blob"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+
+    assert_eq!(t.get_json(&format!("/v1/fields/{field_id}/mapping")).await, Value::Null);
+    let mapping: Value = t
+        .post(&format!("/v1/fields/{field_id}/mapping"))
+        .json(&json!({"targetEntity": "Lead", "targetField": "Email", "transform": "lowercase"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mapping_id = mapping["mappingId"].as_str().unwrap().to_string();
+    let again =
+        t.post(&format!("/v1/fields/{field_id}/mapping")).json(&json!({"targetField": "Email"})).send().await.unwrap();
+    assert_eq!(again.status(), 409, "one mapping per field");
+    let bad =
+        t.put(&format!("/v1/mappings/{mapping_id}")).json(&json!({"transform": "truncate:zero"})).send().await.unwrap();
+    assert_eq!(bad.status(), 400);
+    let v: Value = bad.json().await.unwrap();
+    assert_eq!(v["error"]["field"], "transform");
+    let ok =
+        t.put(&format!("/v1/mappings/{mapping_id}")).json(&json!({"transform": "truncate:80"})).send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+
+    let detail = t.get_json(&format!("/v1/forms/{form_id}")).await;
+    assert_eq!(detail["fields"][0]["mapping"]["transform"], "truncate:80");
+    assert_eq!(t.get_json(&format!("/v1/clients/{client}/forms")).await["items"].as_array().unwrap().len(), 1);
+
+    // Deleting the form takes its fields and mappings with it.
+    assert_eq!(t.delete(&format!("/v1/forms/{form_id}")).send().await.unwrap().status(), 204);
+    assert_eq!(t.get(&format!("/v1/fields/{field_id}")).send().await.unwrap().status(), 404);
+    assert_eq!(t.get(&format!("/v1/mappings/{mapping_id}")).send().await.unwrap().status(), 404);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn lead_list_filters_cursor_update_and_delete() {
+    let t = spawn_app().await;
+    let (a, _) = t.create_site("example.com").await;
+    let (b, _) = t.create_site("other.org").await;
+    for i in 0..7 {
+        t.track_batch(ORIGIN, &a, vec![submission(&format!("p{i}@example.com"), &format!("v{i}"))]).await;
+    }
+    t.track_batch(ORIGIN, &a, vec![interaction("partial@example.com", "vp")]).await;
+    t.track_batch("https://other.org", &b, vec![submission("b@other.org", "vb")]).await;
+
+    // Cursor pages, newest first, no overlap.
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = t.get_json(&format!("/v1/leads?clientId={a}&limit=3&cursor={cursor}")).await;
+        for l in page["items"].as_array().unwrap() {
+            seen.push(l["email"].as_str().unwrap().to_string());
+        }
+        match page["nextCursor"].as_str() {
+            Some(c) => cursor = c.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 8);
+    assert_eq!(seen[0], "partial@example.com");
+    assert_eq!(seen[7], "p0@example.com");
+
+    let partial = t.get_json(&format!("/v1/leads?clientId={a}&status=partial")).await;
+    assert_eq!(partial["items"].as_array().unwrap().len(), 1);
+    let by_email = t.get_json(&format!("/v1/leads?clientId={a}&email=P3@Example.com")).await;
+    assert_eq!(by_email["items"].as_array().unwrap().len(), 1);
+    let q = t.get_json("/v1/leads?q=OTHER.ORG").await;
+    assert_eq!(q["items"].as_array().unwrap().len(), 1);
+    let all = t.get_json("/v1/leads?quality=high&from=2000-01-01&to=2999-12-31").await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 8);
+    let none = t.get_json("/v1/leads?to=2000-01-01").await;
+    assert!(none["items"].as_array().unwrap().is_empty());
+    for bad in ["status=won", "quality=great", "limit=501", "limit=0", "from=yesterday", "clientId=nope", "cursor=zz"] {
+        let r = t.get(&format!("/v1/leads?{bad}")).send().await.unwrap();
+        assert_eq!(r.status(), 400, "{bad}");
+        let v: Value = r.json().await.unwrap();
+        let param = bad.split('=').next().unwrap();
+        assert_eq!(v["error"]["field"], param, "{v}");
+    }
+
+    // Update and delete.
+    let lead_id = by_email["items"][0]["leadId"].as_str().unwrap().to_string();
+    let updated: Value = t
+        .put(&format!("/v1/leads/{lead_id}"))
+        .json(&json!({"status": "partial", "company": "Acme"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((updated["status"].as_str(), updated["company"].as_str()), (Some("partial"), Some("Acme")));
+    assert_eq!(
+        t.put(&format!("/v1/leads/{lead_id}")).json(&json!({"email": "nope"})).send().await.unwrap().status(),
+        400
+    );
+    let events = t.get_json(&format!("/v1/events?leadId={lead_id}")).await;
+    assert_eq!(events["items"].as_array().unwrap().len(), 1);
+    let r = t.delete(&format!("/v1/leads/{lead_id}/gdpr-delete")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(t.get(&format!("/v1/leads/{lead_id}")).send().await.unwrap().status(), 404);
+    assert!(t.get_json(&format!("/v1/events?leadId={lead_id}")).await["items"].as_array().unwrap().is_empty());
+    assert!(
+        t.get_json(&format!("/v1/leads?clientId={a}&email=p3@example.com")).await["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let ev_types = t.get_json(&format!("/v1/events?clientId={a}&type=form_interaction")).await;
+    assert_eq!(ev_types["items"].as_array().unwrap().len(), 1);
+
+    // Deleting a site takes its leads and events; the other site is untouched.
+    assert_eq!(t.delete(&format!("/v1/clients/{a}")).send().await.unwrap().status(), 204);
+    assert!(t.get_json(&format!("/v1/leads?clientId={a}")).await["items"].as_array().unwrap().is_empty());
+    assert!(t.get_json(&format!("/v1/events?clientId={a}")).await["items"].as_array().unwrap().is_empty());
+    assert_eq!(t.get_json("/v1/leads").await["items"].as_array().unwrap().len(), 1);
+    let r = t.track_batch(ORIGIN, &a, vec![submission("late@example.com", "v")]).await;
+    assert_eq!(r.status(), 404, "a deleted site no longer ingests");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn health_readiness_metrics_and_csv_export() {
+    let t = spawn_app().await;
+    let (client, _) = t.create_site("example.com").await;
+    let mut evil = submission("=cmd@example.com", "v1");
+    evil["fields"]["name"] = json!("=HYPERLINK(\"http://evil\",\"x\")");
+    t.track_batch(ORIGIN, &client, vec![evil, interaction("p@example.com", "v2")]).await;
+    let r = t.http.get(t.url("/healthz")).send().await.unwrap();
+    assert_eq!((r.status().as_u16(), r.text().await.unwrap().as_str()), (200, "ok"));
+    assert_eq!(t.http.get(t.url("/readyz")).send().await.unwrap().status(), 200);
+    let text = t.get("/metrics").send().await.unwrap().text().await.unwrap();
+    for needle in [
+        "crm_http_requests_total{method=\"POST\",route=\"/v1/track/batch\",status=\"200\"} 1",
+        "crm_http_request_duration_seconds_bucket{method=\"POST\",route=\"/v1/track/batch\"",
+        "crm_events_ingested_total 2",
+        "crm_leads{status=\"submitted\"} 1",
+        "crm_leads{status=\"partial\"} 1",
+        "crm_writer_batch_events_count",
+        "crm_writer_commit_seconds_bucket",
+        "crm_writer_queue_depth 0",
+    ] {
+        assert!(text.contains(needle), "metrics lack {needle}\n{text}");
+    }
+    let csv = t.get(&format!("/v1/leads/export.csv?clientId={client}&status=submitted")).send().await.unwrap();
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    let body = csv.text().await.unwrap();
+    let lines: Vec<&str> = body.lines().collect();
+    assert_eq!(lines.len(), 2, "{body}");
+    assert!(lines[0].starts_with("leadId,clientId,createdAt,status"));
+    assert!(lines[1].contains("'=HYPERLINK") && !lines[1].contains(",=HYPERLINK"), "{}", lines[1]);
+    let overview = t.get_json(&format!("/v1/stats/overview?clientId={client}&days=7")).await;
+    assert_eq!(overview["days"].as_array().unwrap().len(), 7);
+    assert_eq!(overview["totals"]["leads"], 2);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn online_backup_is_consistent_and_passes_integrity_check() {
+    let t = spawn_app().await;
+    let (client, _) = t.create_site("example.com").await;
+    t.track_batch(ORIGIN, &client, vec![submission("a@b.co", "v1")]).await;
+    let r = t.get("/v1/admin/backup").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let bytes = r.bytes().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("copy.redb");
+    std::fs::write(&path, &bytes).unwrap();
+    assert!(crm_tracker::store::backup::verify(&path).unwrap());
+    let copy = crm_tracker::store::Store::open(&path).unwrap();
+    let leads = copy.read(|txn| crm_tracker::store::queries::list_leads(txn, &Default::default(), None, 10)).unwrap();
+    assert_eq!(leads.items.len(), 1);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn unknown_routes_answer_json_404() {
+    let t = spawn_app().await;
+    let r = t.get("/v1/nope").send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "not_found");
+    t.stop().await;
+}

@@ -1,0 +1,410 @@
+//! Ingest over real HTTP: the contract, limits, dedup, origin rules and lead rules.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+async fn leads(t: &TestApp, client: &str) -> Vec<Value> {
+    t.get_json(&format!("/v1/leads?clientId={client}")).await["items"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn a_submission_becomes_a_lead_and_an_event() {
+    let t = spawn_app().await;
+    let (client, _) = t.create_site("example.com").await;
+    let r = t.track_batch(ORIGIN, &client, vec![submission("Ada@Example.com ", "v1")]).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["access-control-allow-origin"], ORIGIN);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body, json!({"success": true, "accepted": 1, "duplicates": 0}));
+
+    let leads = leads(&t, &client).await;
+    assert_eq!(leads.len(), 1);
+    let lead = &leads[0];
+    assert_eq!(lead["email"], "ada@example.com");
+    assert_eq!(lead["status"], "submitted");
+    assert_eq!(lead["quality"], "high");
+    assert_eq!(lead["firstName"], "Ada");
+    assert_eq!(lead["lastName"], "Lovelace");
+    assert_eq!(lead["phone"], "+1-555-0123");
+    assert_eq!(lead["metadata"]["attribution"]["utm_source"], "news");
+    assert_eq!(lead["metadata"]["page"]["path"], "/contact");
+    assert!(lead["submittedAt"].is_string());
+
+    let events = t.get_json(&format!("/v1/events?leadId={}", lead["leadId"].as_str().unwrap())).await;
+    assert_eq!(events["items"].as_array().unwrap().len(), 1);
+    assert_eq!(events["items"][0]["eventType"], "form_submission");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn single_event_endpoint_and_server_key() {
+    let t = spawn_app().await;
+    let (client, secret) = t.create_site("example.com").await;
+    let mut e = submission("a@b.co", "v1");
+    e["clientId"] = json!(client);
+    let r = t.http.post(t.url("/v1/track")).header("Origin", ORIGIN).json(&e).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+
+    // Server-to-server: X-API-Key, no Origin, clientId optional.
+    let r = t
+        .http
+        .post(t.url("/v1/track/batch"))
+        .header("X-API-Key", &secret)
+        .json(&json!({"events": [submission("b@b.co", "v2")]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = t
+        .http
+        .post(t.url("/v1/track/batch"))
+        .header("X-API-Key", "sk_wrong")
+        .json(&json!({"events": [submission("c@b.co", "v3")]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(leads(&t, &client).await.len(), 2);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_retried_batch_is_not_duplicated() {
+    let t = spawn_app().await;
+    let (client, _) = t.create_site("example.com").await;
+    let batch = vec![
+        submission("a@b.co", "v1"),
+        interaction("c@d.co", "v2"),
+        json!({"id": event_id(), "type": "tracker_initialized"}),
+    ];
+    let first: Value = t.track_batch(ORIGIN, &client, batch.clone()).await.json().await.unwrap();
+    assert_eq!(first["accepted"], 3);
+    let again: Value = t.track_batch(ORIGIN, &client, batch).await.json().await.unwrap();
+    assert_eq!(again, json!({"success": true, "accepted": 0, "duplicates": 3}));
+    // A repeat inside one batch is a duplicate too.
+    let e = submission("x@y.co", "v9");
+    let same: Value = t.track_batch(ORIGIN, &client, vec![e.clone(), e]).await.json().await.unwrap();
+    assert_eq!((same["accepted"].as_u64(), same["duplicates"].as_u64()), (Some(1), Some(1)));
+    let events = t.get_json(&format!("/v1/events?clientId={client}")).await;
+    assert_eq!(events["items"].as_array().unwrap().len(), 4);
+    assert_eq!(leads(&t, &client).await.len(), 3);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn partial_lead_is_upgraded_in_place_and_dedup_rules_hold() {
+    let t = spawn_app().await;
+    let (client, _) = t.create_site("example.com").await;
+    t.track_batch(ORIGIN, &client, vec![interaction("ada@example.com", "v1")]).await;
+    let partial = leads(&t, &client).await;
+    assert_eq!(partial.len(), 1);
+    assert_eq!((partial[0]["status"].as_str(), partial[0]["quality"].as_str()), (Some("partial"), Some("medium")));
+    let id = partial[0]["leadId"].clone();
+
+    t.track_batch(ORIGIN, &client, vec![submission("ada@example.com", "v1")]).await;
+    let upgraded = leads(&t, &client).await;
+    assert_eq!(upgraded.len(), 1, "same client + email + visitor updates the lead");
+    assert_eq!(upgraded[0]["leadId"], id);
+    assert_eq!((upgraded[0]["status"].as_str(), upgraded[0]["quality"].as_str()), (Some("submitted"), Some("high")));
+    assert_eq!(upgraded[0]["message"], "Interested");
+    let events = t.get_json(&format!("/v1/events?leadId={}", id.as_str().unwrap())).await;
+    assert_eq!(events["items"].as_array().unwrap().len(), 2);
+
+    // Another visitor with the same email is another lead; no email, no lead.
+    t.track_batch(ORIGIN, &client, vec![submission("ada@example.com", "v2")]).await;
+    let no_email = json!({"id": event_id(), "type": "form_interaction", "visitorId": "v3", "fields": {"name": "Bob"}});
+    t.track_batch(ORIGIN, &client, vec![no_email]).await;
+    assert_eq!(leads(&t, &client).await.len(), 2);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn sensitive_values_never_reach_the_data_file() {
+    let t = spawn_app().await;
+    let (client, _) = t.create_site("example.com").await;
+    let e = json!({
+        "id": event_id(), "type": "form_submission", "visitorId": "v1",
+        "fields": {"email": "a@b.co", "password": "hunter2-secret", "card_number": "4111 1111 1111 1111",
+                   "notes": "my card is 5500005555555559", "ssn_field": "123-45-6789", "cvv": "737",
+                   "comment": "SSN 078-05-1120 thanks"},
+        "fieldName": "password", "fieldValue": "hunter2-secret"
+    });
+    assert_eq!(t.track_batch(ORIGIN, &client, vec![e]).await.status(), 200);
+    let lead = &leads(&t, &client).await[0];
+    assert_eq!(lead["fields"]["notes"], "[REDACTED]");
+    assert_eq!(lead["fields"]["comment"], "[REDACTED]");
+    assert!(lead["fields"].get("password").is_none() && lead["fields"].get("cvv").is_none());
+    let dir = t.stop().await.unwrap();
+    let bytes = std::fs::read(dir.path().join("data.redb")).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    for secret in ["hunter2-secret", "4111 1111 1111 1111", "5500005555555559", "123-45-6789", "078-05-1120"] {
+        assert!(!text.contains(secret), "{secret} found in the data file");
+    }
+}
+
+#[tokio::test]
+async fn quality_reasons_are_stored() {
+    let t = spawn_app().await;
+    let (client, _) = t.create_site("example.com").await;
+    let r = t
+        .put(&format!("/v1/clients/{client}"))
+        .json(&json!({"config": {"honeypotField": "website"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let e = json!({
+        "id": event_id(), "type": "form_submission", "visitorId": "v1",
+        "timestamp": "2025-10-22T10:00:01.000Z", "formStartedAt": "2025-10-22T10:00:00.200Z",
+        "fields": {"email": "bot@mailinator.com", "website": "http://spam.example"}
+    });
+    t.track_batch(ORIGIN, &client, vec![e]).await;
+    let lead = &leads(&t, &client).await[0];
+    assert_eq!(lead["quality"], "low");
+    assert_eq!(lead["qualityReasons"], json!(["honeypot_filled", "submitted_too_fast", "disposable_email"]));
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn origins_and_preflight() {
+    let t = spawn_app().await;
+    let (client, _) = t.create_site("example.com").await;
+    t.put(&format!("/v1/clients/{client}"))
+        .json(&json!({"config": {"allowedOrigins": ["https://landing.partner.io"]}}))
+        .send()
+        .await
+        .unwrap();
+    for (origin, ok) in [
+        ("https://example.com", true),
+        ("http://shop.example.com:8080", true),
+        ("https://landing.partner.io", true),
+        ("https://evil.com", false),
+        ("https://example.com.evil.com", false),
+        ("null", false),
+    ] {
+        let r = t.track_batch(origin, &client, vec![submission("a@b.co", "v1")]).await;
+        assert_eq!(r.status().is_success(), ok, "{origin}: {}", r.status());
+        if !ok {
+            assert!(r.headers().get("access-control-allow-origin").is_none());
+            let body: Value = r.json().await.unwrap();
+            assert_eq!(body["error"]["code"], "origin_not_allowed");
+        }
+    }
+    // No Origin and no key: refused with a hint.
+    let r = t
+        .http
+        .post(t.url("/v1/track/batch"))
+        .json(&json!({"clientId": client, "events": [submission("a@b.co", "v")]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("X-API-Key"));
+
+    let pre = |origin: &'static str| {
+        t.http
+            .request(reqwest::Method::OPTIONS, t.url("/v1/track/batch"))
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header("Access-Control-Request-Headers", "content-type")
+            .send()
+    };
+    let ok = pre("https://www.example.com").await.unwrap();
+    assert_eq!(ok.status(), 204);
+    assert_eq!(ok.headers()["access-control-allow-origin"], "https://www.example.com");
+    assert!(ok.headers()["access-control-allow-methods"].to_str().unwrap().contains("POST"));
+    assert!(ok.headers().get("access-control-allow-credentials").is_none());
+    let refused = pre("https://evil.com").await.unwrap();
+    assert_eq!(refused.status(), 403);
+    assert!(refused.headers().get("access-control-allow-origin").is_none());
+    t.stop().await;
+}
+
+async fn error_of(r: reqwest::Response) -> (u16, String, String) {
+    let status = r.status().as_u16();
+    let v: Value = r.json().await.unwrap();
+    (status, v["error"]["code"].as_str().unwrap_or("").into(), v["error"]["message"].as_str().unwrap_or("").into())
+}
+
+#[tokio::test]
+async fn every_limit_and_error_is_explained_and_stores_nothing() {
+    let t = spawn_app().await;
+    let (client, _) = t.create_site("example.com").await;
+    let ev = |fields: Value| json!({"id": event_id(), "type": "form_submission", "fields": fields});
+    let cases: Vec<(Value, u16, &str, &str)> = vec![
+        (
+            json!({"clientId": client, "events": (0..51).map(|_| ev(json!({}))).collect::<Vec<_>>()}),
+            413,
+            "too_many_events",
+            "limit is 50",
+        ),
+        (
+            json!({"clientId": client, "events": [ev(Value::Object((0..51).map(|i| (format!("f{i}"), json!("x"))).collect()))]}),
+            413,
+            "too_many_fields",
+            "at most 50",
+        ),
+        (
+            json!({"clientId": client, "events": [ev(json!({"m": "x".repeat(4097)}))]}),
+            413,
+            "value_too_long",
+            "events[0].fields.m",
+        ),
+        (json!({"clientId": client, "events": [{"type": "form_submission"}]}), 400, "invalid_event", "events[0].id"),
+        (
+            json!({"clientId": client, "events": [{"id": event_id(), "type": "pageview"}]}),
+            400,
+            "invalid_event",
+            "unknown event type",
+        ),
+        (
+            json!({"clientId": client, "events": [ev(json!({"email": "ok@ok.co"})), {"id": "x", "type": "form_submission"}]}),
+            400,
+            "invalid_event",
+            "events[1].id",
+        ),
+        (json!({"events": [ev(json!({}))]}), 400, "client_id_required", "clientId is required"),
+        (
+            json!({"clientId": "0193a0b4-6f6a-7c3e-9d2a-5b1c2d3e4f50", "events": [ev(json!({}))]}),
+            404,
+            "not_found",
+            "no site",
+        ),
+    ];
+    for (body, status, code, needle) in cases {
+        let r = t
+            .http
+            .post(t.url("/v1/track/batch"))
+            .header("Origin", ORIGIN)
+            .header("Content-Type", "text/plain")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        let (s, c, m) = error_of(r).await;
+        assert_eq!((s, c.as_str()), (status, code), "{m}");
+        assert!(m.contains(needle), "{m:?} should mention {needle:?}");
+    }
+    let big = "x".repeat(64 * 1024 + 1);
+    let r = t.http.post(t.url("/v1/track/batch")).header("Origin", ORIGIN).body(big).send().await.unwrap();
+    assert_eq!(error_of(r).await.1, "body_too_large");
+    let r = t.http.post(t.url("/v1/track/batch")).header("Origin", ORIGIN).body("{nope").send().await.unwrap();
+    let (s, c, m) = error_of(r).await;
+    assert_eq!((s, c.as_str()), (400, "invalid_event"));
+    assert!(m.contains("not valid JSON"));
+    let r = t
+        .http
+        .post(t.url("/v1/track/batch"))
+        .header("Origin", ORIGIN)
+        .header("Content-Type", "application/xml")
+        .body("<x/>")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(r).await.0, 415);
+
+    // The batch with one bad event stored nothing, not even its good event.
+    assert!(leads(&t, &client).await.is_empty());
+    assert!(t.get_json(&format!("/v1/events?clientId={client}")).await["items"].as_array().unwrap().is_empty());
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn inactive_site_is_refused() {
+    let t = spawn_app().await;
+    let (client, _) = t.create_site("example.com").await;
+    t.put(&format!("/v1/clients/{client}")).json(&json!({"isActive": false})).send().await.unwrap();
+    let (s, c, _) = error_of(t.track_batch(ORIGIN, &client, vec![submission("a@b.co", "v")]).await).await;
+    assert_eq!((s, c.as_str()), (403, "client_inactive"));
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn rate_limits_answer_429_with_retry_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = crm_tracker::config::ServeConfig::for_tests(dir.path().join("d.redb"));
+    config.rate_limits.per_ip_per_minute = 60;
+    let t = spawn_with(config).await;
+    let (client, _) = t.create_site("example.com").await;
+    let mut statuses = Vec::new();
+    for _ in 0..15 {
+        let r = t.track_batch(ORIGIN, &client, vec![json!({"id": event_id(), "type": "tracker_initialized"})]).await;
+        if r.status() == 429 {
+            let retry: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+            assert!((1..=60).contains(&retry));
+            assert_eq!(r.headers()["access-control-allow-origin"], ORIGIN, "the tracker can read the 429");
+        }
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 10, "burst of 10 then refused: {statuses:?}");
+    assert!(statuses.contains(&429));
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn configured_form_mappings_drive_the_lead() {
+    let t = spawn_app().await;
+    let (client, _) = t.create_site("example.com").await;
+    let form: Value = t
+        .post(&format!("/v1/clients/{client}/forms"))
+        .json(&json!({"formName": "Quote", "formSelector": "#quote", "pageUrl": "/quote"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let form_id = form["formId"].as_str().unwrap();
+    for (name, target, transform) in
+        [("input_1", "Name", "splitName"), ("input_2", "Email", "lowercase"), ("input_3", "Company", "uppercase")]
+    {
+        let field: Value = t
+            .post(&format!("/v1/forms/{form_id}/fields"))
+            .json(&json!({"fieldName": name, "fieldType": "text"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let r = t
+            .post(&format!("/v1/fields/{}/mapping", field["fieldId"].as_str().unwrap()))
+            .json(&json!({"targetEntity": "Lead", "targetField": target, "transform": transform}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+    }
+    let e = json!({"id": event_id(), "type": "form_submission", "visitorId": "v", "formId": form_id,
+        "fields": {"input_1": "Grace Brewster Hopper", "input_2": "GRACE@NAVY.MIL", "input_3": "navy"}});
+    t.track_batch(ORIGIN, &client, vec![e]).await;
+    let lead = &leads(&t, &client).await[0];
+    assert_eq!(lead["formId"], form_id);
+    assert_eq!(lead["email"], "grace@navy.mil");
+    assert_eq!(lead["firstName"], "Grace");
+    assert_eq!(lead["lastName"], "Brewster Hopper");
+    assert_eq!(lead["company"], "NAVY");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn data_survives_a_restart() {
+    let t = spawn_app().await;
+    let (client, _) = t.create_site("example.com").await;
+    let batch = vec![submission("keep@example.com", "v1")];
+    t.track_batch(ORIGIN, &client, batch.clone()).await;
+    let config = crm_tracker::config::ServeConfig::for_tests(t.data.clone());
+    let dir = t.stop().await;
+
+    let t2 = spawn_with(config).await;
+    let stored = leads(&t2, &client).await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0]["email"], "keep@example.com");
+    // The site, its key and the dedup set came back too.
+    let again: Value = t2.track_batch(ORIGIN, &client, batch).await.json().await.unwrap();
+    assert_eq!(again["duplicates"], 1);
+    t2.stop().await;
+    drop(dir);
+}
