@@ -3,7 +3,7 @@
 //! demo landing page at `/demo`.
 
 use crate::app::{App, secrets};
-use crate::domain::site::ClientInput;
+use crate::domain::site::{ClientInput, ConfigInput};
 use crate::store::queries;
 
 pub const DEMO_DOMAIN: &str = "localhost";
@@ -20,6 +20,17 @@ pub async fn setup(app: &App, base: &str) -> anyhow::Result<()> {
             app.create_client(input).await?.0
         }
     };
+    // The page is opened at the address the server prints; let that origin send events too
+    // (the demo site's domain is `localhost`, the default address 127.0.0.1).
+    if !crate::domain::origin::is_allowed(&client, base) {
+        let mut origins = client.config.allowed_origins.clone();
+        origins.push(base.to_string());
+        let input = ClientInput {
+            config: Some(ConfigInput { allowed_origins: Some(origins), ..Default::default() }),
+            ..Default::default()
+        };
+        app.update_client(client.client_id, input).await?;
+    }
     let (_, token) = app.replace_token("demo").await?;
     let password = secrets::generate("")[..20].to_string();
     app.create_user(DEMO_USER, &password).await?;

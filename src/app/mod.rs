@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod directory;
 pub mod maintenance;
 pub mod ratelimit;
+pub mod script;
 pub mod secrets;
 pub mod sites;
 pub mod tokens;
@@ -56,6 +57,8 @@ pub struct Shared {
     tokens: RwLock<HashMap<Pair, Id>>,
     /// Woken after commits that queued CRM sync jobs.
     pub crm_wakeup: tokio::sync::Notify,
+    /// Built tracker scripts per site.
+    pub scripts: script::ScriptCache,
 }
 
 impl std::ops::Deref for App {
@@ -84,6 +87,7 @@ impl App {
             sites: Directory::default(),
             tokens: RwLock::new(HashMap::new()),
             crm_wakeup: tokio::sync::Notify::new(),
+            scripts: script::ScriptCache::default(),
         }));
         app.reload_all()?;
         Ok(app)

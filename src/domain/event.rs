@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use thiserror::Error;
 use uuid::Uuid;
 
+use super::enrich::{self, RequestContext};
 use super::model::EventType;
 use super::redact;
 use super::time::Timestamp;
@@ -123,7 +124,7 @@ fn check_value_sizes(value: &Value, path: &mut String) -> Result<(), EventError>
 }
 
 /// Parses one event object. `at` names it in errors (`events[3]`).
-pub fn parse_event(value: Value, at: &str, now: Timestamp) -> Result<TrackEvent, EventError> {
+pub fn parse_event(value: Value, at: &str, now: Timestamp, ctx: &RequestContext) -> Result<TrackEvent, EventError> {
     let Value::Object(mut obj) = value else {
         return Err(EventError::invalid(at, "each event must be a JSON object"));
     };
@@ -180,6 +181,11 @@ pub fn parse_event(value: Value, at: &str, now: Timestamp) -> Result<TrackEvent,
     let form_ref = optional_text(&obj, "formId", at, 256)?;
     let form_selector = optional_text(&obj, "formSelector", at, 512)?;
 
+    let field_names: Vec<String> = match obj.get("fields") {
+        Some(Value::Object(m)) => m.iter().filter(|(_, v)| !is_blank(v)).map(|(k, _)| k.clone()).collect(),
+        _ => Vec::new(),
+    };
+    enrich::enrich(&mut obj, &field_names, ctx);
     // Redact before anything else reads the values.
     redact::redact_map(&mut obj);
 
@@ -251,6 +257,15 @@ pub fn parse_event(value: Value, at: &str, now: Timestamp) -> Result<TrackEvent,
     })
 }
 
+fn is_blank(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        Value::Array(a) => a.is_empty(),
+        _ => false,
+    }
+}
+
 /// A parsed request body: the site it names (if any) and its events.
 #[derive(Debug)]
 pub struct ParsedBody {
@@ -277,19 +292,19 @@ fn parse_json(body: &[u8]) -> Result<Value, EventError> {
 }
 
 /// `POST /v1/track`: one event object with a `clientId`.
-pub fn parse_single(body: &[u8], now: Timestamp) -> Result<ParsedBody, EventError> {
+pub fn parse_single(body: &[u8], now: Timestamp, ctx: &RequestContext) -> Result<ParsedBody, EventError> {
     let value = parse_json(body)?;
     let Value::Object(obj) = &value else {
         return Err(EventError::Invalid("the body must be a JSON object (one event)".into()));
     };
     let client_id = body_client_id(obj)?;
-    let event = parse_event(value, "event", now)?;
+    let event = parse_event(value, "event", now, ctx)?;
     Ok(ParsedBody { client_id, events: vec![event] })
 }
 
 /// `POST /v1/track/batch`: `{clientId, events: [...]}`. All or nothing: one bad event
 /// rejects the batch, so a sender never has to guess which events were stored.
-pub fn parse_batch(body: &[u8], now: Timestamp) -> Result<ParsedBody, EventError> {
+pub fn parse_batch(body: &[u8], now: Timestamp, ctx: &RequestContext) -> Result<ParsedBody, EventError> {
     let value = parse_json(body)?;
     let Value::Object(mut obj) = value else {
         return Err(EventError::Invalid("the body must be a JSON object: {\"clientId\": …, \"events\": […]}".into()));
@@ -312,7 +327,7 @@ pub fn parse_batch(body: &[u8], now: Timestamp) -> Result<ParsedBody, EventError
     let events = events
         .into_iter()
         .enumerate()
-        .map(|(i, e)| parse_event(e, &format!("events[{i}]"), now))
+        .map(|(i, e)| parse_event(e, &format!("events[{i}]"), now, ctx))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ParsedBody { client_id, events })
 }
@@ -335,7 +350,7 @@ mod tests {
             "sessionId": "s", "visitorId": "v", "formId": "contact",
             "fields": {"email": " A@B.co ", "password": "x", "tags": ["a", "b"], "age": 42, "card": "4111111111111111"}
         }]});
-        let parsed = parse_batch(body.to_string().as_bytes(), now()).unwrap();
+        let parsed = parse_batch(body.to_string().as_bytes(), now(), &RequestContext::default()).unwrap();
         assert_eq!(parsed.client_id.as_deref(), Some("c1"));
         let e = &parsed.events[0];
         assert_eq!(e.event_type, EventType::FormSubmission);
@@ -365,41 +380,47 @@ mod tests {
             (json!({"events": {}}), "events: must be an array"),
         ];
         for (body, expected) in cases {
-            let err = parse_batch(body.to_string().as_bytes(), now()).unwrap_err();
+            let err = parse_batch(body.to_string().as_bytes(), now(), &RequestContext::default()).unwrap_err();
             assert!(err.to_string().contains(expected), "{err} should contain {expected}");
         }
-        assert!(parse_batch(b"{not json", now()).unwrap_err().to_string().contains("not valid JSON"));
+        assert!(
+            parse_batch(b"{not json", now(), &RequestContext::default())
+                .unwrap_err()
+                .to_string()
+                .contains("not valid JSON")
+        );
     }
 
     #[test]
     fn limits_are_413_with_their_code() {
         let many: Vec<Value> = (0..51).map(|_| json!({"id": ID, "type": "tracker_initialized"})).collect();
-        let err = parse_batch(json!({"events": many}).to_string().as_bytes(), now()).unwrap_err();
+        let err =
+            parse_batch(json!({"events": many}).to_string().as_bytes(), now(), &RequestContext::default()).unwrap_err();
         assert!(matches!(err, EventError::TooLarge { code: "too_many_events", .. }));
 
         let fields: Map<String, Value> = (0..51).map(|i| (format!("f{i}"), json!("x"))).collect();
         let body = json!({"events": [{"id": ID, "type": "form_submission", "fields": fields}]});
-        let err = parse_batch(body.to_string().as_bytes(), now()).unwrap_err();
+        let err = parse_batch(body.to_string().as_bytes(), now(), &RequestContext::default()).unwrap_err();
         assert!(matches!(err, EventError::TooLarge { code: "too_many_fields", .. }));
 
         let body = json!({"events": [{"id": ID, "type": "form_submission", "fields": {"m": "x".repeat(4097)}}]});
-        let err = parse_batch(body.to_string().as_bytes(), now()).unwrap_err();
+        let err = parse_batch(body.to_string().as_bytes(), now(), &RequestContext::default()).unwrap_err();
         assert!(matches!(err, EventError::TooLarge { code: "value_too_long", .. }), "{err}");
         assert!(err.to_string().contains("events[0].fields.m"));
 
-        let err = parse_batch(&vec![b' '; MAX_BODY_BYTES + 1], now()).unwrap_err();
+        let err = parse_batch(&vec![b' '; MAX_BODY_BYTES + 1], now(), &RequestContext::default()).unwrap_err();
         assert!(matches!(err, EventError::TooLarge { code: "body_too_large", .. }));
     }
 
     #[test]
     fn single_field_interaction_becomes_a_field() {
         let body = json!({"clientId": "c", "id": ID, "type": "form_interaction", "fieldName": "email", "fieldValue": "a@b.co"});
-        let parsed = parse_single(body.to_string().as_bytes(), now()).unwrap();
+        let parsed = parse_single(body.to_string().as_bytes(), now(), &RequestContext::default()).unwrap();
         assert_eq!(parsed.events[0].fields.get("email").map(String::as_str), Some("a@b.co"));
         assert_eq!(parsed.events[0].timestamp, now());
 
         let body = json!({"clientId": "c", "id": ID, "type": "form_interaction", "fieldName": "password", "fieldValue": "hunter2"});
-        let parsed = parse_single(body.to_string().as_bytes(), now()).unwrap();
+        let parsed = parse_single(body.to_string().as_bytes(), now(), &RequestContext::default()).unwrap();
         assert!(parsed.events[0].fields.is_empty());
         assert!(!body.to_string().is_empty() && parsed.events[0].payload.get("fieldValue").is_none());
     }

@@ -221,7 +221,10 @@ mod tests {
         let mut body = v;
         body["clientId"] = json!("c");
         body["id"] = json!(Uuid::new_v4().to_string());
-        parse_single(body.to_string().as_bytes(), Timestamp(T0)).unwrap().events.remove(0)
+        parse_single(body.to_string().as_bytes(), Timestamp(T0), &crate::domain::enrich::RequestContext::default())
+            .unwrap()
+            .events
+            .remove(0)
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Pure product logic: no I/O, no HTTP, no storage. Everything here is unit-tested.
 
 pub mod email;
+pub mod enrich;
 pub mod event;
 pub mod export;
 pub mod lead_edit;

@@ -2,6 +2,7 @@
 //!
 //! One module per resource, each exposing `router()`, merged in [`router`].
 
+pub mod assets;
 pub mod auth;
 pub mod backup;
 pub mod clients;
@@ -11,6 +12,7 @@ pub mod extract;
 pub mod forms;
 pub mod health;
 pub mod leads;
+pub mod script;
 pub mod session;
 pub mod stats;
 pub mod tokens;
@@ -66,6 +68,8 @@ async fn not_found() -> Response {
 pub fn router(app: App) -> Router {
     Router::new()
         .merge(track::router())
+        .merge(script::router())
+        .merge(assets::router())
         .merge(health::router())
         .merge(session::router())
         .merge(clients::router())

@@ -20,6 +20,7 @@ use super::error::ApiError;
 use crate::app::directory::Site;
 use crate::app::ratelimit::Refusal;
 use crate::app::{App, secrets};
+use crate::domain::enrich::RequestContext;
 use crate::domain::event::{self, MAX_BODY_BYTES, ParsedBody};
 use crate::domain::origin;
 use crate::domain::time::Timestamp;
@@ -237,7 +238,11 @@ async fn ingest(
         Err(e) => return (Err(e), None),
     };
     let now = Timestamp::now();
-    let parsed = if batch { event::parse_batch(&bytes, now) } else { event::parse_single(&bytes, now) };
+    let ctx = RequestContext::from_headers(
+        headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()),
+        headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()),
+    );
+    let parsed = if batch { event::parse_batch(&bytes, now, &ctx) } else { event::parse_single(&bytes, now, &ctx) };
     // The site is identified even for a bad body when possible, so the answer can carry
     // CORS headers the tracker can read.
     let parsed = match parsed {

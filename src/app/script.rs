@@ -1,0 +1,129 @@
+//! The per-site tracker script: the committed tracker build with the site's config put in
+//! place of `__CRM_CONFIG__`. Built once per site revision and base URL, compressed once
+//! (gzip and brotli), and served from memory.
+
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, OnceLock, RwLock};
+
+use super::App;
+use super::directory::Site;
+use crate::domain::model::{ConsentMode, Id};
+
+/// The committed tracker builds (see tracker/build.mjs); cargo alone builds the binary.
+pub const CORE_JS: &str = include_str!("../../tracker/dist/tracker.min.js");
+pub const CHAT_JS: &str = include_str!("../../tracker/dist/chat.min.js");
+const PLACEHOLDER: &str = "__CRM_CONFIG__";
+
+/// One script, ready to send in any encoding.
+pub struct Built {
+    pub revision: u64,
+    pub etag: String,
+    pub identity: Vec<u8>,
+    pub gzip: Vec<u8>,
+    pub brotli: Vec<u8>,
+}
+
+impl Built {
+    pub fn new(body: String, revision: u64) -> Built {
+        let identity = body.into_bytes();
+        let digest = Sha256::digest(&identity);
+        let etag = format!("\"{}\"", hex::encode(&digest[..16]));
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        let _ = gz.write_all(&identity);
+        let gzip = gz.finish().unwrap_or_default();
+        let mut brotli = Vec::new();
+        {
+            let mut w = brotli::CompressorWriter::new(&mut brotli, 4096, 11, 22);
+            let _ = w.write_all(&identity);
+        }
+        Built { revision, etag, identity, gzip, brotli }
+    }
+}
+
+/// The site's settings as the tracker reads them. Keys at their default are left out (the
+/// tracker assumes the defaults): every byte here is sent to every visitor.
+pub fn config_json(site: &Site, base: &str) -> String {
+    let c = &site.client;
+    let mut cfg = Map::new();
+    cfg.insert("clientId".into(), json!(c.client_id));
+    cfg.insert("endpoint".into(), json!(base));
+    let forms: Vec<Value> = site
+        .bundle
+        .forms
+        .iter()
+        .filter(|f| f.form.is_active)
+        .map(|f| {
+            let selectors: Vec<&String> = std::iter::once(&f.form.form_selector).chain(&f.form.alternative_selectors).collect();
+            let fields: Vec<Value> = f
+                .fields
+                .iter()
+                .map(|(field, _)| json!({"selector": field.field_selector, "name": field.field_name, "type": field.field_type}))
+                .collect();
+            json!({"formId": f.form.form_id, "selectors": selectors, "fields": fields})
+        })
+        .collect();
+    if !forms.is_empty() {
+        cfg.insert("forms".into(), Value::Array(forms));
+    }
+    if !c.config.partial_capture {
+        cfg.insert("partial".into(), json!(false));
+    }
+    if c.config.consent_mode == ConsentMode::Required {
+        cfg.insert("consent".into(), json!("required"));
+    }
+    if let Some(h) = &c.config.honeypot_field {
+        cfg.insert("honeypot".into(), json!(h));
+    }
+    if c.config.chat_widget {
+        cfg.insert("chat".into(), json!({"title": format!("Questions? Ask {}", c.name)}));
+        cfg.insert("chatSrc".into(), json!(format!("{base}/script/chat.js")));
+    }
+    let text = Value::Object(cfg).to_string();
+    // The config is data inside a script: keep it inert even if pasted into HTML.
+    text.replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029")
+}
+
+pub fn render(site: &Site, base: &str) -> String {
+    CORE_JS.replacen(PLACEHOLDER, &config_json(site, base), 1)
+}
+
+#[derive(Default)]
+pub struct ScriptCache {
+    entries: RwLock<HashMap<(Id, String), Arc<Built>>>,
+}
+
+impl App {
+    /// The site's script for this base URL; `None` for an unknown or inactive site.
+    pub fn tracker_script(&self, id: &Id, base: &str) -> Option<Arc<Built>> {
+        let site = self.sites.get(id).filter(|s| s.client.is_active)?;
+        let key = (*id, base.to_string());
+        if let Some(hit) = self.scripts.entries.read().ok()?.get(&key)
+            && hit.revision == site.client.revision
+        {
+            return Some(hit.clone());
+        }
+        let built = Arc::new(Built::new(render(&site, base), site.client.revision));
+        if let Ok(mut entries) = self.scripts.entries.write() {
+            // Bounded: a site is reached under few base URLs; drop stale revisions.
+            entries.retain(|(cid, _), b| cid != id || b.revision == site.client.revision);
+            if entries.len() > 10_000 {
+                entries.clear();
+            }
+            entries.insert(key, built.clone());
+        }
+        Some(built)
+    }
+}
+
+/// The chat widget script, the same for every site.
+pub fn chat_script() -> &'static Built {
+    static CHAT: OnceLock<Built> = OnceLock::new();
+    CHAT.get_or_init(|| Built::new(CHAT_JS.to_string(), 0))
+}
