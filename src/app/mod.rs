@@ -22,7 +22,6 @@ use thiserror::Error;
 
 use crate::config::ServeConfig;
 use crate::domain::event::TrackEvent;
-use crate::domain::lead_rules;
 use crate::domain::model::Id;
 use crate::domain::site::ValidationError;
 use crate::metrics::Metrics;
@@ -172,14 +171,11 @@ impl App {
     /// Applies the lead rules to validated events (on the caller's thread) and stores them
     /// durably through the writer.
     pub async fn ingest(&self, site: &Site, events: Vec<TrackEvent>) -> Result<IngestOutcome, StoreError> {
+        let now = crate::domain::time::Timestamp::now();
         let events = events
             .into_iter()
-            .map(|event| PreparedEvent {
-                candidate: lead_rules::candidate(&event, &site.rules),
-                form_id: lead_rules::configured_form(&event, &site.rules),
-                event,
-            })
-            .collect();
+            .map(|event| PreparedEvent::new(event, site.client.client_id, &site.rules, site.crm_enabled, now))
+            .collect::<Result<Vec<_>, _>>()?;
         let batch = IngestBatch { client_id: site.client.client_id, events, crm_enabled: site.crm_enabled };
         let outcome = self.writer.ingest(batch).await?;
         if site.crm_enabled && !outcome.leads_changed.is_empty() {

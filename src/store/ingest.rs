@@ -1,8 +1,14 @@
 //! Applying tracker events inside the writer's transaction: dedup by sender event id,
 //! lead create/update (24 h rule), event records, every index, discovered forms, and the
 //! CRM outbox job, all in the one transaction that is then committed durably.
+//!
+//! The writer is the one serial part of ingest, so everything that can be done before it is:
+//! [`PreparedEvent::new`] runs on the request's thread and encodes the event record and,
+//! when the event would start a new lead, the lead record too. The writer then mostly moves
+//! bytes into B-trees; it re-encodes only when an event updates an existing lead.
 
 use redb::{ReadableTable, Table, WriteTransaction};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::codec::{decode, encode};
@@ -10,16 +16,91 @@ use super::tables::*;
 use super::{Result, leads};
 use crate::domain::event::TrackEvent;
 use crate::domain::lead_rules::{self, LeadCandidate};
-use crate::domain::model::{DiscoveredForm, Event, EventType, Id, Lead, SyncKind};
+use crate::domain::model::{DiscoveredForm, Event, EventType, Id, Lead, SyncKind, SyncStatus};
 use crate::domain::time::Timestamp;
 
-/// One validated event with what the lead rules made of it (computed outside the writer,
-/// on the request's thread, so the writer only stores).
+/// What an event tells about a form nobody configured.
+#[derive(Debug, Clone)]
+pub struct Discovery {
+    pub selector: String,
+    pub form_ref: Option<String>,
+    pub page_url: Option<String>,
+    pub field_names: Vec<String>,
+    /// Submissions count; interactions only make the first record.
+    pub counts: bool,
+}
+
+/// One validated event, with its records encoded ahead of the writer.
 #[derive(Debug, Clone)]
 pub struct PreparedEvent {
-    pub event: TrackEvent,
+    pub client_event_id: Uuid,
+    pub event: Event,
+    /// `event` encoded, its `leadId` set to `new_lead`'s id when there is one.
+    pub event_bytes: Vec<u8>,
     pub candidate: Option<LeadCandidate>,
-    pub form_id: Option<Id>,
+    /// The lead this event makes if no stored lead matches it, and its encoding.
+    pub new_lead: Option<(Lead, Vec<u8>)>,
+    pub discovery: Option<Discovery>,
+}
+
+impl PreparedEvent {
+    /// Applies the lead rules and encodes. Runs on the request's thread.
+    pub fn new(
+        event: TrackEvent,
+        client_id: Id,
+        rules: &lead_rules::SiteRules,
+        crm_enabled: bool,
+        now: Timestamp,
+    ) -> Result<PreparedEvent> {
+        let candidate = lead_rules::candidate(&event, rules);
+        let form_id = lead_rules::configured_form(&event, rules);
+        let new_lead = match &candidate {
+            Some(c) => {
+                let mut lead = lead_rules::new_lead(c, client_id, Uuid::now_v7(), now);
+                if crm_enabled {
+                    lead.sync_status = SyncStatus::Pending;
+                }
+                let bytes = encode(&lead)?;
+                Some((lead, bytes))
+            }
+            None => None,
+        };
+        let discovery = match (form_id, event.event_type) {
+            (None, EventType::FormSubmission | EventType::FormInteraction) => {
+                event.form_selector.clone().or(event.form_ref.clone()).map(|selector| Discovery {
+                    selector,
+                    form_ref: event.form_ref.clone(),
+                    page_url: event.page_url().map(str::to_string),
+                    field_names: event.fields.keys().cloned().collect(),
+                    counts: event.event_type == EventType::FormSubmission,
+                })
+            }
+            _ => None,
+        };
+        let record = Event {
+            event_id: Uuid::now_v7(),
+            client_event_id: event.client_event_id,
+            client_id,
+            form_id,
+            form_ref: event.form_ref,
+            lead_id: new_lead.as_ref().map(|(l, _)| l.lead_id),
+            event_type: event.event_type,
+            session_id: event.session_id,
+            visitor_id: event.visitor_id,
+            payload: event.payload,
+            timestamp: event.timestamp,
+            created_at: now,
+        };
+        let event_bytes = encode(&record)?;
+        Ok(PreparedEvent {
+            client_event_id: record.client_event_id,
+            event: record,
+            event_bytes,
+            candidate,
+            new_lead,
+            discovery,
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -38,6 +119,20 @@ pub struct IngestOutcome {
     pub leads_changed: Vec<Id>,
 }
 
+/// Discovered forms as last written, kept by the writer thread between transactions so an
+/// event does not decode the record again; written once per transaction per form.
+#[derive(Default)]
+pub struct DiscoveryCache {
+    forms: HashMap<Vec<u8>, DiscoveredForm>,
+}
+
+impl DiscoveryCache {
+    /// Forget everything (after a failed commit, or an admin change that may delete forms).
+    pub fn clear(&mut self) {
+        self.forms.clear();
+    }
+}
+
 /// The tables ingest touches, opened once per transaction.
 pub struct IngestTables<'t> {
     events: Table<'t, Id16, &'static [u8]>,
@@ -46,6 +141,7 @@ pub struct IngestTables<'t> {
     seen: Table<'t, Pair, u64>,
     leads: leads::LeadTables<'t>,
     discovered: Table<'t, &'static [u8], &'static [u8]>,
+    dirty_forms: Vec<Vec<u8>>,
 }
 
 impl<'t> IngestTables<'t> {
@@ -57,49 +153,41 @@ impl<'t> IngestTables<'t> {
             seen: txn.open_table(SEEN_EVENT_IDS)?,
             leads: leads::LeadTables::open(txn)?,
             discovered: txn.open_table(DISCOVERED_FORMS)?,
+            dirty_forms: Vec::new(),
         })
     }
 
-    pub fn apply(&mut self, batch: &IngestBatch, now: Timestamp) -> Result<IngestOutcome> {
+    pub fn apply(&mut self, batch: &IngestBatch, now: Timestamp, cache: &mut DiscoveryCache) -> Result<IngestOutcome> {
         let client = *batch.client_id.as_bytes();
         let mut outcome = IngestOutcome::default();
         for prepared in &batch.events {
-            let seen_key = pair(&client, prepared.event.client_event_id.as_bytes());
-            if self.seen.get(seen_key)?.is_some() {
+            let seen_key = pair(&client, prepared.client_event_id.as_bytes());
+            // One descent: the insert says whether the id was already there.
+            if self.seen.insert(seen_key, now.millis() as u64)?.is_some() {
                 outcome.duplicates += 1;
                 continue;
             }
-            self.seen.insert(seen_key, now.millis() as u64)?;
 
+            let mut reencoded = None;
             let lead_id = match &prepared.candidate {
                 Some(candidate) => {
-                    let id = self.apply_lead(batch, candidate, now)?;
+                    let id = self.apply_lead(batch, candidate, prepared, now)?;
+                    if prepared.event.lead_id != Some(id) {
+                        // The event joined an existing lead, not the one it was encoded with.
+                        reencoded = Some(encode(&Event { lead_id: Some(id), ..prepared.event.clone() })?);
+                    }
                     outcome.leads_changed.push(id);
                     Some(id)
                 }
                 None => None,
             };
-            if prepared.form_id.is_none() {
-                self.discover_form(&client, &prepared.event, now)?;
+            if let Some(d) = &prepared.discovery {
+                self.discover_form(&client, batch.client_id, d, now, cache)?;
             }
 
-            let event_id = Uuid::now_v7();
-            let record = Event {
-                event_id,
-                client_event_id: prepared.event.client_event_id,
-                client_id: batch.client_id,
-                form_id: prepared.form_id,
-                form_ref: prepared.event.form_ref.clone(),
-                lead_id,
-                event_type: prepared.event.event_type,
-                session_id: prepared.event.session_id.clone(),
-                visitor_id: prepared.event.visitor_id.clone(),
-                payload: prepared.event.payload.clone(),
-                timestamp: prepared.event.timestamp,
-                created_at: now,
-            };
-            let eid = *event_id.as_bytes();
-            self.events.insert(eid, encode(&record)?.as_slice())?;
+            let eid = *prepared.event.event_id.as_bytes();
+            let bytes = reencoded.as_deref().unwrap_or(&prepared.event_bytes);
+            self.events.insert(eid, bytes)?;
             self.events_by_client.insert(pair(&client, &eid), ())?;
             if let Some(lead) = lead_id {
                 self.events_by_lead.insert(pair(lead.as_bytes(), &eid), ())?;
@@ -109,29 +197,48 @@ impl<'t> IngestTables<'t> {
         Ok(outcome)
     }
 
-    /// Finds the lead this candidate updates (same client, email, visitor, < 24 h) or makes
-    /// a new one; returns its id.
-    fn apply_lead(&mut self, batch: &IngestBatch, candidate: &LeadCandidate, now: Timestamp) -> Result<Id> {
+    /// Writes what was summed over the transaction; call once, before commit.
+    pub fn finish(mut self, cache: &DiscoveryCache) -> Result<()> {
+        self.dirty_forms.sort();
+        self.dirty_forms.dedup();
+        for key in &self.dirty_forms {
+            if let Some(form) = cache.forms.get(key) {
+                self.discovered.insert(key.as_slice(), encode(form)?.as_slice())?;
+            }
+        }
+        self.leads.finish()
+    }
+
+    /// Finds the lead this candidate updates (same client, email, visitor, < 24 h) or stores
+    /// the prepared new one; returns its id.
+    fn apply_lead(
+        &mut self,
+        batch: &IngestBatch,
+        candidate: &LeadCandidate,
+        prepared: &PreparedEvent,
+        now: Timestamp,
+    ) -> Result<Id> {
         let client = *batch.client_id.as_bytes();
         let existing = match candidate.email() {
             Some(email) => self.leads.find_match(&client, email, |lead| lead_rules::matches(lead, candidate, now))?,
             None => None,
         };
-        let lead = match existing {
-            Some(mut lead) => {
+        let lead = match (existing, &prepared.new_lead) {
+            (Some(mut lead), _) => {
                 let before = lead.clone();
                 lead_rules::merge(&mut lead, candidate, now);
                 if batch.crm_enabled {
-                    lead.sync_status = crate::domain::model::SyncStatus::Pending;
+                    lead.sync_status = SyncStatus::Pending;
                 }
                 self.leads.update(&before, &lead)?;
                 lead
             }
-            None => {
-                let mut lead = lead_rules::new_lead(candidate, batch.client_id, Uuid::now_v7(), now);
-                if batch.crm_enabled {
-                    lead.sync_status = crate::domain::model::SyncStatus::Pending;
-                }
+            (None, Some((lead, bytes))) => {
+                self.leads.insert_encoded(lead, bytes)?;
+                lead.clone()
+            }
+            (None, None) => {
+                let lead = lead_rules::new_lead(candidate, batch.client_id, Uuid::now_v7(), now);
                 self.leads.insert(&lead)?;
                 lead
             }
@@ -143,53 +250,52 @@ impl<'t> IngestTables<'t> {
     }
 
     /// Remembers forms the tracker reports that nobody configured, so the dashboard can
-    /// offer to promote them. Submissions count; interactions only make the first record.
-    fn discover_form(&mut self, client: &Id16, event: &TrackEvent, now: Timestamp) -> Result<()> {
-        let counts = match event.event_type {
-            EventType::FormSubmission => true,
-            EventType::FormInteraction => false,
-            _ => return Ok(()),
-        };
-        let Some(selector) = event.form_selector.as_deref().or(event.form_ref.as_deref()) else {
-            return Ok(());
-        };
+    /// offer to promote them.
+    fn discover_form(
+        &mut self,
+        client: &Id16,
+        client_id: Id,
+        d: &Discovery,
+        now: Timestamp,
+        cache: &mut DiscoveryCache,
+    ) -> Result<()> {
         let mut key = client.to_vec();
-        key.extend_from_slice(selector.as_bytes());
-        let existing: Option<DiscoveredForm> = match self.discovered.get(key.as_slice())? {
-            Some(bytes) => Some(decode(bytes.value())?),
-            None => None,
-        };
-        if existing.is_some() && !counts {
+        key.extend_from_slice(d.selector.as_bytes());
+        if !cache.forms.contains_key(&key) {
+            let stored: Option<DiscoveredForm> = match self.discovered.get(key.as_slice())? {
+                Some(bytes) => Some(decode(bytes.value())?),
+                None => None,
+            };
+            if let Some(form) = stored {
+                cache.forms.insert(key.clone(), form);
+            }
+        }
+        let known = cache.forms.contains_key(&key);
+        if known && !d.counts && d.field_names.iter().all(|n| cache.forms[&key].field_names.contains(n)) {
             return Ok(());
         }
-        let mut form = existing.unwrap_or_else(|| DiscoveredForm {
-            client_id: Uuid::from_bytes(*client),
-            selector: selector.to_string(),
+        let form = cache.forms.entry(key.clone()).or_insert_with(|| DiscoveredForm {
+            client_id,
+            selector: d.selector.clone(),
             first_seen_at: now,
             ..Default::default()
         });
-        form.form_ref = event.form_ref.clone().or(form.form_ref);
-        if let Some(url) = event.page_url() {
-            form.page_url = Some(url.to_string());
+        if d.form_ref.is_some() {
+            form.form_ref = d.form_ref.clone();
         }
-        for name in event.fields.keys() {
+        if let Some(url) = &d.page_url {
+            form.page_url = Some(url.clone());
+        }
+        for name in &d.field_names {
             if !form.field_names.contains(name) && form.field_names.len() < 100 {
                 form.field_names.push(name.clone());
             }
         }
-        if counts {
+        if d.counts {
             form.seen_count += 1;
         }
         form.last_seen_at = now;
-        self.discovered.insert(key.as_slice(), encode(&form)?.as_slice())?;
+        self.dirty_forms.push(key);
         Ok(())
-    }
-}
-
-/// Loads a lead inside a write transaction.
-pub fn load_lead(table: &Table<'_, Id16, &'static [u8]>, id: &Id16) -> Result<Option<Lead>> {
-    match table.get(*id)? {
-        Some(bytes) => Ok(Some(decode(bytes.value())?)),
-        None => Ok(None),
     }
 }

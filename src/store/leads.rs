@@ -10,12 +10,15 @@ use super::{Result, StoreError};
 use crate::domain::model::{Event, Id, JobState, Lead, LeadStatus, SyncJob, SyncKind};
 use crate::domain::time::Timestamp;
 
+/// The lead tables of one transaction. Per-status counts are summed in memory and written
+/// once by [`LeadTables::finish`], not once per lead.
 pub struct LeadTables<'t> {
     pub leads: Table<'t, Id16, &'static [u8]>,
     by_client: Table<'t, Pair, ()>,
     by_email: Table<'t, &'static [u8], ()>,
     counts: Table<'t, &'static str, u64>,
     outbox: Table<'t, Id16, &'static [u8]>,
+    count_deltas: [i64; 3],
 }
 
 impl<'t> LeadTables<'t> {
@@ -26,7 +29,21 @@ impl<'t> LeadTables<'t> {
             by_email: txn.open_table(LEADS_BY_EMAIL)?,
             counts: txn.open_table(LEAD_COUNTS)?,
             outbox: txn.open_table(OUTBOX)?,
+            count_deltas: [0; 3],
         })
+    }
+
+    /// Writes the summed count changes; call before the transaction commits.
+    pub fn finish(mut self) -> Result<()> {
+        for (i, status) in LeadStatus::ALL.iter().enumerate() {
+            let delta = self.count_deltas[i];
+            if delta != 0 {
+                let current = self.counts.get(status.as_str())?.map(|g| g.value()).unwrap_or(0);
+                self.counts.insert(status.as_str(), (current as i64 + delta).max(0) as u64)?;
+            }
+        }
+        self.count_deltas = [0; 3];
+        Ok(())
     }
 
     pub fn get(&self, id: &Id16) -> Result<Option<Lead>> {
@@ -55,16 +72,22 @@ impl<'t> LeadTables<'t> {
     }
 
     fn bump(&mut self, status: LeadStatus, delta: i64) -> Result<()> {
-        let current = self.counts.get(status.as_str())?.map(|g| g.value()).unwrap_or(0);
-        let next = (current as i64 + delta).max(0) as u64;
-        self.counts.insert(status.as_str(), next)?;
+        if let Some(i) = LeadStatus::ALL.iter().position(|s| *s == status) {
+            self.count_deltas[i] += delta;
+        }
         Ok(())
     }
 
     pub fn insert(&mut self, lead: &Lead) -> Result<()> {
+        let bytes = encode(lead)?;
+        self.insert_encoded(lead, &bytes)
+    }
+
+    /// Inserts a lead whose record was already encoded (off the writer thread).
+    pub fn insert_encoded(&mut self, lead: &Lead, bytes: &[u8]) -> Result<()> {
         let id = *lead.lead_id.as_bytes();
         let client = *lead.client_id.as_bytes();
-        self.leads.insert(id, encode(lead)?.as_slice())?;
+        self.leads.insert(id, bytes)?;
         self.by_client.insert(pair(&client, &id), ())?;
         if let Some(email) = &lead.email {
             self.by_email.insert(email_key(&client, email, Some(&id)).as_slice(), ())?;
@@ -139,7 +162,7 @@ pub fn delete_lead(txn: &WriteTransaction, lead_id: Id, crm_erasure: bool, now: 
     if crm_erasure && (lead.crm_id.is_some() || lead.email.is_some()) {
         tables.enqueue_sync(&lead, SyncKind::Delete, now)?;
     }
-    drop(tables);
+    tables.finish()?;
     delete_lead_events(txn, &id)?;
     let mut attempts = txn.open_table(SYNC_ATTEMPTS)?;
     let keys: Vec<Pair> =
@@ -204,5 +227,6 @@ pub fn update_lead(
     if crm_enabled {
         tables.enqueue_sync(&after, SyncKind::Upsert, now)?;
     }
+    tables.finish()?;
     Ok(after)
 }

@@ -82,6 +82,10 @@ storage_error_from!(
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// redb's page cache. Its default (1 GiB) would let a busy server grow far past the memory
+/// a small VPS has; the OS page cache still holds the rest of the file.
+pub const CACHE_BYTES: usize = 48 * 1024 * 1024;
+
 /// The open database. Cheap to clone; reads may run on any (blocking) thread.
 #[derive(Clone)]
 pub struct Store {
@@ -95,7 +99,7 @@ impl Store {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)?;
         }
-        let db = match Database::builder().create(path) {
+        let db = match Database::builder().set_cache_size(CACHE_BYTES).create(path) {
             Ok(db) => db,
             Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
                 return Err(StoreError::InUse { path: path.to_path_buf() });

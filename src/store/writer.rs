@@ -18,7 +18,7 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 use tokio::sync::oneshot;
 
-use super::ingest::{IngestBatch, IngestOutcome, IngestTables};
+use super::ingest::{DiscoveryCache, IngestBatch, IngestOutcome, IngestTables};
 use super::{Result, StoreError};
 use crate::domain::time::Timestamp;
 use crate::metrics::Metrics;
@@ -166,6 +166,7 @@ impl Drop for Writer {
 
 fn run(db: Arc<Database>, rx: Receiver<Job>, metrics: Arc<Metrics>) {
     let mut stopping = false;
+    let mut cache = DiscoveryCache::default();
     while !stopping {
         let Ok(first) = rx.recv() else { break };
         let mut events = first.events();
@@ -184,7 +185,7 @@ fn run(db: Arc<Database>, rx: Receiver<Job>, metrics: Arc<Metrics>) {
             stopping = true;
         }
         let started = Instant::now();
-        commit_group(&db, jobs, &metrics);
+        commit_group(&db, jobs, &metrics, &mut cache);
         metrics.writer_commit_seconds.observe(started.elapsed().as_secs_f64());
     }
     // Anything still queued after Stop is answered, not dropped silently.
@@ -197,7 +198,7 @@ fn run(db: Arc<Database>, rx: Receiver<Job>, metrics: Arc<Metrics>) {
     }
 }
 
-fn commit_group(db: &Database, jobs: Vec<Job>, metrics: &Metrics) {
+fn commit_group(db: &Database, jobs: Vec<Job>, metrics: &Metrics, cache: &mut DiscoveryCache) {
     let mut ingests = Vec::new();
     let mut execs = Vec::new();
     for job in jobs {
@@ -211,6 +212,8 @@ fn commit_group(db: &Database, jobs: Vec<Job>, metrics: &Metrics) {
         return;
     }
     let now = Timestamp::now();
+    // Admin jobs may delete discovered forms: the cache is dropped after such a group.
+    let had_admin_jobs = !execs.is_empty();
     let mut outcomes = Vec::with_capacity(ingests.len());
     let result = (|| -> Result<()> {
         let mut txn = db.begin_write()?;
@@ -218,8 +221,9 @@ fn commit_group(db: &Database, jobs: Vec<Job>, metrics: &Metrics) {
         if !ingests.is_empty() {
             let mut tables = IngestTables::open(&txn)?;
             for (batch, _) in &ingests {
-                outcomes.push(tables.apply(batch, now)?);
+                outcomes.push(tables.apply(batch, now, cache)?);
             }
+            tables.finish(cache)?;
         }
         for job in execs.iter_mut() {
             job.run(&txn)?;
@@ -245,6 +249,7 @@ fn commit_group(db: &Database, jobs: Vec<Job>, metrics: &Metrics) {
             }
         }
         Err(e) => {
+            cache.clear();
             tracing::error!(error = %e, "write transaction failed; nothing in it was stored");
             for (_, reply) in ingests {
                 let _ = reply.send(Err(e.clone()));
@@ -253,5 +258,8 @@ fn commit_group(db: &Database, jobs: Vec<Job>, metrics: &Metrics) {
                 job.finish(Err(e.clone()));
             }
         }
+    }
+    if had_admin_jobs {
+        cache.clear();
     }
 }

@@ -1,0 +1,274 @@
+//! Ingest benchmark: a load generator in its own process against a release `crm-tracker`
+//! on loopback.
+//!
+//! ```text
+//! cargo build --release && cargo run --release --example loadgen -- [--seconds 5] [--connections 128]
+//! ```
+//!
+//! It starts `target/release/crm-tracker serve` on a fresh data file (rate limits off),
+//! then measures, each for `--seconds` over `--connections` keep-alive connections:
+//! 1. `GET /healthz` requests/s (the ceiling of the HTTP stack on this machine),
+//! 2. single-event `POST /v1/track` requests/s with p50/p99 latency (every answer is
+//!    after a durable commit),
+//! 3. 20-event `POST /v1/track/batch` events/s,
+//!
+//! and prints the server's resident memory afterwards. It only talks to 127.0.0.1 and
+//! stops by itself.
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::{Request, StatusCode};
+use hyper_util::rt::TokioIo;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+struct Args {
+    seconds: u64,
+    connections: usize,
+    binary: PathBuf,
+    /// An already running server (`127.0.0.1:8080`) and one of its clientIds, e.g. to
+    /// profile it; the server must run with rate limits off.
+    server: Option<(String, String)>,
+}
+
+fn args() -> Args {
+    let mut a = Args { seconds: 5, connections: 128, binary: default_binary(), server: None };
+    let mut client = None;
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().unwrap_or_default();
+        match flag.as_str() {
+            "--seconds" => a.seconds = value.parse().expect("--seconds N"),
+            "--connections" => a.connections = value.parse().expect("--connections N"),
+            "--binary" => a.binary = value.into(),
+            "--server" => a.server = Some((value, String::new())),
+            "--client" => client = Some(value),
+            other => panic!("unknown flag {other}; use --seconds, --connections, --binary, --server ADDR --client ID"),
+        }
+    }
+    if let Some((addr, _)) = a.server.take() {
+        let client = client.expect("--server needs --client");
+        assert!(addr.starts_with("127.") || addr.starts_with("localhost"), "loopback servers only");
+        a.server = Some((addr, client));
+    }
+    assert!(a.seconds <= 120, "keep runs bounded: at most 120 s per phase");
+    a
+}
+
+/// `target/release/crm-tracker`, beside `target/release/examples/loadgen`.
+fn default_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    exe.parent().and_then(Path::parent).map(|d| d.join("crm-tracker")).expect("target dir")
+}
+
+fn run_cli(bin: &Path, data: &Path, args: &[&str]) -> String {
+    let out = Command::new(bin).arg("--data").arg(data).args(args).output().expect("run crm-tracker");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn start_server(bin: &Path, data: &Path) -> (Child, String) {
+    let mut child = Command::new(bin)
+        .arg("--data")
+        .arg(data)
+        .args(["serve", "--listen", "127.0.0.1:0", "--rate-limit-ip", "0", "--rate-limit-client", "0"])
+        .env("CRM_TRACKER_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start server");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let addr = loop {
+        let line = lines.next().expect("server exited").expect("read");
+        if let Some(rest) = line.strip_prefix("crm-tracker listening on http://") {
+            break rest.split_whitespace().next().expect("addr").to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines.by_ref() {});
+    (child, addr)
+}
+
+fn rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+#[derive(Clone, Copy)]
+enum Phase {
+    Healthz,
+    Single,
+    Batch20,
+}
+
+struct Outcome {
+    requests: u64,
+    errors: u64,
+    latencies_us: Vec<u32>,
+}
+
+fn event(n: u64, worker: usize) -> String {
+    if std::env::var("LOADGEN_EVENTS_ONLY").is_ok() {
+        return format!(
+            r##"{{"id":"{}","type":"form_interaction","visitorId":"w{worker}-{n}","sessionId":"s{worker}","formId":"contact","formSelector":"#contact","fields":{{"name":"Load Test","message":"Hello from the benchmark"}},"page":"https://bench.local/contact"}}"##,
+            uuid::Uuid::now_v7()
+        );
+    }
+    // A form submission from a new visitor: the most expensive event (a new lead, its
+    // indexes and counts, the event and its indexes, the dedup entry).
+    format!(
+        r##"{{"id":"{}","type":"form_submission","visitorId":"w{worker}-{n}","sessionId":"s{worker}","formId":"contact","formSelector":"#contact","fields":{{"email":"user{worker}x{n}@example.com","name":"Load Test","message":"Hello from the benchmark"}},"page":"https://bench.local/contact"}}"##,
+        uuid::Uuid::now_v7()
+    )
+}
+
+fn body(phase: Phase, client: &str, n: u64, worker: usize) -> Option<String> {
+    match phase {
+        Phase::Healthz => None,
+        Phase::Single => Some(event(n, worker).replacen('{', &format!(r#"{{"clientId":"{client}","#), 1)),
+        Phase::Batch20 => {
+            let events: Vec<String> = (0..20).map(|i| event(n * 20 + i, worker)).collect();
+            Some(format!(r#"{{"clientId":"{client}","events":[{}]}}"#, events.join(",")))
+        }
+    }
+}
+
+async fn connection(addr: String, client: String, phase: Phase, worker: usize, stop: Arc<AtomicBool>) -> Outcome {
+    let mut out = Outcome { requests: 0, errors: 0, latencies_us: Vec::with_capacity(64 * 1024) };
+    let stream = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+    stream.set_nodelay(true).ok();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.expect("handshake");
+    tokio::spawn(conn);
+    let mut n = 0u64;
+    while !stop.load(Ordering::Relaxed) {
+        n += 1;
+        let request = match body(phase, &client, n, worker) {
+            None => Request::get("/healthz").header("host", &addr).body(Full::new(Bytes::new())),
+            Some(b) => Request::post(if matches!(phase, Phase::Single) { "/v1/track" } else { "/v1/track/batch" })
+                .header("host", &addr)
+                .header("origin", "https://bench.local")
+                .header("content-type", "text/plain;charset=UTF-8")
+                .body(Full::new(Bytes::from(b))),
+        }
+        .expect("request");
+        let started = Instant::now();
+        if sender.ready().await.is_err() {
+            out.errors += 1;
+            break;
+        }
+        match sender.send_request(request).await {
+            Ok(response) => {
+                let ok = response.status() == StatusCode::OK;
+                let _ = response.into_body().collect().await;
+                out.latencies_us.push(started.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                if ok {
+                    out.requests += 1;
+                } else {
+                    out.errors += 1;
+                }
+            }
+            Err(_) => {
+                out.errors += 1;
+                break;
+            }
+        }
+    }
+    out
+}
+
+struct Measured {
+    per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    errors: u64,
+}
+
+async fn measure(addr: &str, client: &str, phase: Phase, args: &Args) -> Measured {
+    let stop = Arc::new(AtomicBool::new(false));
+    let tasks: Vec<_> = (0..args.connections)
+        .map(|w| tokio::spawn(connection(addr.to_string(), client.to_string(), phase, w, stop.clone())))
+        .collect();
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(args.seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut total = Outcome { requests: 0, errors: 0, latencies_us: Vec::new() };
+    for t in tasks {
+        let o = t.await.expect("task");
+        total.requests += o.requests;
+        total.errors += o.errors;
+        total.latencies_us.extend(o.latencies_us);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    total.latencies_us.sort_unstable();
+    let pct = |p: f64| {
+        let l = &total.latencies_us;
+        if l.is_empty() { 0.0 } else { l[((l.len() - 1) as f64 * p) as usize] as f64 / 1000.0 }
+    };
+    Measured { per_second: total.requests as f64 / elapsed, p50_ms: pct(0.50), p99_ms: pct(0.99), errors: total.errors }
+}
+
+fn main() {
+    let args = args();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut server, addr, client) = match &args.server {
+        Some((addr, client)) => (None, addr.clone(), client.clone()),
+        None => {
+            assert!(args.binary.exists(), "{} not found: run `cargo build --release` first", args.binary.display());
+            let data = dir.path().join("bench.redb");
+            let out = run_cli(&args.binary, &data, &["client", "add", "--domain", "bench.local"]);
+            let client =
+                out.lines().find_map(|l| l.strip_prefix("clientId:")).map(str::trim).expect("clientId").to_string();
+            let (child, addr) = start_server(&args.binary, &data);
+            (Some(child), addr, client)
+        }
+    };
+    println!(
+        "crm-tracker benchmark: {} connections, {} s per phase, server {addr}, {} cores",
+        args.connections,
+        args.seconds,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+
+    // One thread for the generator: the server keeps the rest of the machine.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let health = rt.block_on(measure(&addr, &client, Phase::Healthz, &args));
+    let single = rt.block_on(measure(&addr, &client, Phase::Single, &args));
+    let batch = rt.block_on(measure(&addr, &client, Phase::Batch20, &args));
+    let rss = server.as_ref().map_or(0.0, |s| rss_mb(s.id()));
+
+    println!();
+    println!("{:<34} {:>12} {:>9} {:>9} {:>7}", "phase", "rate", "p50 ms", "p99 ms", "errors");
+    println!(
+        "{:<34} {:>10.0}/s {:>9.2} {:>9.2} {:>7}",
+        "GET /healthz (req)", health.per_second, health.p50_ms, health.p99_ms, health.errors
+    );
+    println!(
+        "{:<34} {:>10.0}/s {:>9.2} {:>9.2} {:>7}",
+        "POST /v1/track, 1 event (req)", single.per_second, single.p50_ms, single.p99_ms, single.errors
+    );
+    println!(
+        "{:<34} {:>10.0}/s {:>9.2} {:>9.2} {:>7}",
+        "POST /v1/track/batch, 20 (events)",
+        batch.per_second * 20.0,
+        batch.p50_ms,
+        batch.p99_ms,
+        batch.errors
+    );
+    println!();
+    let ratio = single.per_second / health.per_second.max(1.0);
+    println!("single-event ingest / healthz: {:.0}%   (target >= 40%)", ratio * 100.0);
+    println!("batched ingest: {:.0} events/s        (target >= 150,000)", batch.per_second * 20.0);
+    println!("server RSS after the run: {rss:.1} MB   (target <= 100 MB)");
+    println!("every ingest answer was sent after its events were durably committed (fsync)");
+    if let Some(server) = server.as_mut() {
+        let _ = server.kill();
+        let _ = server.wait();
+    }
+}
