@@ -58,6 +58,8 @@ pub struct Shared {
     pub crm_wakeup: tokio::sync::Notify,
     /// Built tracker scripts per site.
     pub scripts: script::ScriptCache,
+    /// Dashboard login attempts per IP.
+    pub login_limiter: governor::DefaultKeyedRateLimiter<std::net::IpAddr>,
 }
 
 impl std::ops::Deref for App {
@@ -87,6 +89,7 @@ impl App {
             tokens: RwLock::new(HashMap::new()),
             crm_wakeup: tokio::sync::Notify::new(),
             scripts: script::ScriptCache::default(),
+            login_limiter: ratelimit::login_limiter(),
         }));
         app.reload_all()?;
         Ok(app)

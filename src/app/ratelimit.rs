@@ -67,6 +67,13 @@ impl Limiter {
     }
 }
 
+/// Dashboard password guessing is slowed per IP: a burst of 5 attempts, then 10 a minute.
+pub fn login_limiter() -> DefaultKeyedRateLimiter<IpAddr> {
+    let per_minute = NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN);
+    let burst = NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN);
+    DefaultKeyedRateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -68,9 +68,7 @@ pub fn config_json(site: &Site, base: &str) -> String {
     if !forms.is_empty() {
         cfg.insert("forms".into(), Value::Array(forms));
     }
-    if !c.config.partial_capture {
-        cfg.insert("partial".into(), json!(false));
-    }
+    cfg.insert("partial".into(), json!(c.config.partial_capture)); // the tracker reads a missing `partial` as off
     if c.config.consent_mode == ConsentMode::Required {
         cfg.insert("consent".into(), json!("required"));
     }

@@ -11,12 +11,19 @@ use super::site::ValidationError;
 pub struct LeadUpdate {
     pub status: Option<LeadStatus>,
     pub quality: Option<LeadQuality>,
+    #[serde(default, deserialize_with = "super::site::nullable")]
     pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::site::nullable")]
     pub name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::site::nullable")]
     pub first_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::site::nullable")]
     pub last_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::site::nullable")]
     pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::site::nullable")]
     pub company: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::site::nullable")]
     pub message: Option<Option<String>>,
 }
 

@@ -17,6 +17,16 @@ pub struct ValidationError {
     pub message: String,
 }
 
+/// Tells "key absent" (`None`: leave as is) from "key is null" (`Some(None)`: clear it),
+/// which plain `Option<Option<T>>` folds together.
+pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
 fn invalid(field: &str, message: impl Into<String>) -> ValidationError {
     ValidationError { field: field.to_string(), message: message.into() }
 }
@@ -40,7 +50,12 @@ pub struct ConfigInput {
     pub consent_mode: Option<ConsentMode>,
     pub retention_days: Option<u32>,
     pub chat_widget: Option<bool>,
+    #[serde(default, deserialize_with = "nullable")]
     pub honeypot_field: Option<Option<String>>,
+    /// CRM connectors are edited through `/v1/clients/{id}/crm`; accepted and ignored here so
+    /// a client read with GET can be sent back with PUT.
+    #[serde(default)]
+    pub crm: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -182,6 +197,7 @@ pub struct FieldInput {
     pub field_selector: Option<String>,
     pub field_name: Option<String>,
     pub field_type: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
     pub label: Option<Option<String>>,
     pub is_required: Option<bool>,
     pub validation_rules: Option<Map<String, Value>>,
@@ -231,6 +247,7 @@ pub fn apply_field(field: &mut Field, input: FieldInput) -> Result<(), Validatio
 pub struct MappingInput {
     pub target_entity: Option<String>,
     pub target_field: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
     pub transform: Option<Option<String>>,
     pub is_required: Option<bool>,
 }
@@ -302,6 +319,20 @@ mod tests {
             serde_json::from_value(serde_json::json!({"targetField": "Email", "transform": "lowercase"})).unwrap();
         apply_mapping(&mut m, input).unwrap();
         assert_eq!((m.target_entity.as_str(), m.transform.as_deref()), ("Lead", Some("lowercase")));
+    }
+
+    #[test]
+    fn null_clears_and_absent_keeps() {
+        let mut c = Client { domain: "a.com".into(), ..Default::default() };
+        c.config.honeypot_field = Some("website".into());
+        let keep: ClientInput =
+            serde_json::from_value(serde_json::json!({"config": {"partialCapture": false}})).unwrap();
+        apply_client(&mut c, keep).unwrap();
+        assert_eq!(c.config.honeypot_field.as_deref(), Some("website"));
+        let clear: ClientInput =
+            serde_json::from_value(serde_json::json!({"config": {"honeypotField": null, "crm": {"x": 1}}})).unwrap();
+        apply_client(&mut c, clear).unwrap();
+        assert_eq!(c.config.honeypot_field, None);
     }
 
     #[test]

@@ -9,11 +9,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota};
+
 use serde::Deserialize;
 use serde_json::json;
-use std::net::{IpAddr, SocketAddr};
-use std::num::NonZeroU32;
+use std::net::SocketAddr;
+
 use std::sync::OnceLock;
 
 use super::error::{ApiError, ApiResult};
@@ -79,14 +79,6 @@ pub async fn authenticate(parts: &Parts, app: &App) -> ApiResult<Option<String>>
     Ok(Some(session.username))
 }
 
-fn login_limiter() -> &'static DefaultKeyedRateLimiter<IpAddr> {
-    static LIMITER: OnceLock<DefaultKeyedRateLimiter<IpAddr>> = OnceLock::new();
-    LIMITER.get_or_init(|| {
-        let per_minute = NonZeroU32::new(10).expect("non-zero");
-        DefaultKeyedRateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(NonZeroU32::new(5).expect("non-zero")))
-    })
-}
-
 #[derive(Deserialize)]
 struct LoginBody {
     username: String,
@@ -134,7 +126,7 @@ async fn login(
     JsonBody(body): JsonBody<LoginBody>,
 ) -> ApiResult<Response> {
     let ip = super::track::client_ip(&app, &headers, peer);
-    if let Err(not_until) = login_limiter().check_key(&ip) {
+    if let Err(not_until) = app.login_limiter.check_key(&ip) {
         let wait = not_until.wait_time_from(DefaultClock::default().now()).as_secs() + 1;
         return Err(ApiError::TooManyRequests {
             message: "too many login attempts; wait and try again".into(),

@@ -95,7 +95,11 @@ pub struct Writer {
 
 impl Writer {
     pub fn spawn(db: Arc<Database>, metrics: Arc<Metrics>) -> Writer {
-        let (tx, rx) = sync_channel(QUEUE_CAPACITY);
+        Writer::spawn_with_capacity(db, metrics, QUEUE_CAPACITY)
+    }
+
+    pub fn spawn_with_capacity(db: Arc<Database>, metrics: Arc<Metrics>, capacity: usize) -> Writer {
+        let (tx, rx) = sync_channel(capacity);
         let thread_metrics = metrics.clone();
         let thread = std::thread::Builder::new()
             .name("crm-writer".into())
@@ -261,5 +265,66 @@ fn commit_group(db: &Database, jobs: Vec<Job>, metrics: &Metrics, cache: &mut Di
     }
     if had_admin_jobs {
         cache.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    // Multi-threaded: the test thread blocks on std channels while tasks run elsewhere.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_queue_answers_busy_instead_of_growing() {
+        let store = Store::in_memory().unwrap();
+        let writer = Arc::new(Writer::spawn_with_capacity(store.database().clone(), Arc::new(Metrics::default()), 2));
+        // Hold the writer thread inside a job until released.
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let (started_tx, started) = std::sync::mpsc::channel::<()>();
+        let w = writer.clone();
+        let blocked = tokio::spawn(async move {
+            w.exec(move |_| {
+                started_tx.send(()).unwrap();
+                hold.recv().unwrap();
+                Ok(1)
+            })
+            .await
+        });
+        started.recv().unwrap();
+        let queued: Vec<_> = (0..2)
+            .map(|i| {
+                let w = writer.clone();
+                tokio::spawn(async move { w.exec(move |_| Ok(i)).await })
+            })
+            .collect();
+        // Let both queued jobs reach the channel (the running job has left it).
+        while writer.metrics.writer_queue_depth.load(Relaxed) < 2 {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        assert!(matches!(writer.exec(|_| Ok(9)).await, Err(StoreError::Busy)));
+        release.send(()).unwrap();
+        assert_eq!(blocked.await.unwrap().unwrap(), 1);
+        for (i, q) in queued.into_iter().enumerate() {
+            assert_eq!(q.await.unwrap().unwrap(), i);
+        }
+        writer.shutdown();
+    }
+
+    #[tokio::test]
+    async fn a_refused_job_does_not_stop_the_others_in_its_group() {
+        let store = Store::in_memory().unwrap();
+        let writer = Writer::spawn(store.database().clone(), Arc::new(Metrics::default()));
+        let (a, b) = tokio::join!(
+            writer.exec(|_| Err::<(), _>(StoreError::NotFound("thing"))),
+            writer.exec(|txn| {
+                txn.open_table(crate::store::tables::META)?.insert("probe", [1u8].as_slice())?;
+                Ok(())
+            })
+        );
+        assert!(matches!(a, Err(StoreError::NotFound(_))));
+        b.unwrap();
+        let stored = store.read(|r| Ok(r.open_table(crate::store::tables::META)?.get("probe")?.is_some())).unwrap();
+        assert!(stored);
+        writer.shutdown();
     }
 }

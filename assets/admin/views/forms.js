@@ -118,10 +118,10 @@ export async function formsView(ctx) {
               ? [h('code', {}, `${maps[i].targetEntity || '?'}.${maps[i].targetField || '?'}`),
                 maps[i].transform && maps[i].transform !== 'none' ? h('span', { class: 'muted small' }, ` · ${maps[i].transform}`) : null]
               : h('span', { class: 'muted' }, 'not mapped')),
-            h('td', { class: 'row-actions' },
+            h('td', {}, h('div', { class: 'row-actions' },
               h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Edit field ${x.fieldName}`, events: { click: () => editField(f, x) } }, 'Edit'),
               h('button', { type: 'button', class: 'btn btn-small', 'data-testid': 'mapping-edit', 'aria-label': `CRM mapping of ${x.fieldName}`, events: { click: () => editMapping(x, maps[i]) } }, maps[i] ? 'Mapping' : 'Map'),
-              h('button', { type: 'button', class: 'btn btn-small btn-danger', 'aria-label': `Delete field ${x.fieldName}`, events: { click: () => deleteField(x) } }, 'Delete')))), { class: 'compact', 'data-testid': 'fields-table' })
+              h('button', { type: 'button', class: 'btn btn-small btn-danger', 'aria-label': `Delete field ${x.fieldName}`, events: { click: () => deleteField(x) } }, 'Delete'))))), { class: 'compact', 'data-testid': 'fields-table' })
         : empty('No fields yet.'));
   }
 

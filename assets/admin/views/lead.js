@@ -8,6 +8,7 @@ const REASONS = {
   too_fast: 'The form was filled in faster than a person could.',
   submitted_too_fast: 'The form was filled in faster than a person could.',
   disposable_email: 'The email address belongs to a disposable-mail provider.',
+  no_contact_data: 'Neither an email address nor a phone number was given.',
 };
 
 const EVENT_LABELS = {
@@ -107,7 +108,7 @@ export async function leadView(ctx) {
         ['Page URL', page && page.url ? extLink(page.url) : null],
         ['Path', page && page.path], ['Title', page && page.title],
         ['Referrer', page && page.referrer ? extLink(page.referrer) : null],
-        ['Form', formNames.get(l.formId) || l.formId], ['Form progress', formProgress],
+        ['Form', formNames.get(l.formId) || l.formId || l.formRef], ['Form progress', formProgress],
         ['Source', l.source], ['Session', l.sessionId], ['Visitor', l.visitorId],
         ['Submitted', l.submittedAt ? time(l.submittedAt) : null],
         ['Last interaction', l.lastInteractionAt ? time(l.lastInteractionAt) : null],

@@ -91,7 +91,9 @@ export async function leadsView(ctx) {
 
   function row(l, fresh) {
     const c = byId.get(l.clientId);
-    const formCell = h('td', { class: 'c-form' }, l.formId ? h('span', { class: 'ellipsis', title: l.formId }, l.formId) : '—');
+    // formId names a configured form; formRef is how the tracker named an unconfigured one.
+    const formLabel = l.formId || l.formRef;
+    const formCell = h('td', { class: 'c-form' }, formLabel ? h('span', { class: 'ellipsis', title: formLabel }, formLabel) : '—');
     if (l.formId && l.clientId) {
       formNamesFor(l.clientId).then((m) => { if (m.has(l.formId)) formCell.firstChild.textContent = m.get(l.formId); });
     }
@@ -158,9 +160,15 @@ export async function leadsView(ctx) {
       const fresh = ((data && data.items) || []).filter((l) => !seen.has(l.leadId));
       if (fresh.length) {
         fresh.forEach((l) => seen.add(l.leadId));
-        if (!tbody) { load(); return; }
+        const news = `${fresh.length} new lead${fresh.length === 1 ? '' : 's'} at ${new Date().toLocaleTimeString()}`;
+        if (!tbody) {
+          // The first leads replace the empty state; still announce them.
+          await load();
+          if (tbody && !signal.aborted) liveStatus.textContent = news;
+          return;
+        }
         tbody.prepend(...fresh.map((l) => row(l, true)));
-        liveStatus.textContent = `${fresh.length} new lead${fresh.length === 1 ? '' : 's'} at ${new Date().toLocaleTimeString()}`;
+        liveStatus.textContent = news;
       }
     } catch (e) {
       if (e.name === 'AbortError' || signal.aborted) return;

@@ -49,10 +49,10 @@ export async function sitesView(ctx) {
           h('td', {}, c.domain || '—'),
           h('td', {}, activeBadge(c.isActive)),
           h('td', {}, time(c.createdAt)),
-          h('td', { class: 'row-actions' },
+          h('td', {}, h('div', { class: 'row-actions' },
             h('a', { href: `#/sites/${encodeURIComponent(c.clientId)}`, class: 'btn btn-small' }, 'Settings'),
             h('a', { href: `#/forms/${encodeURIComponent(c.clientId)}`, class: 'btn btn-small' }, 'Forms'),
-            h('a', { href: `#/leads?clientId=${encodeURIComponent(c.clientId)}`, class: 'btn btn-small' }, 'Leads')))), { 'data-testid': 'sites-table' })
+            h('a', { href: `#/leads?clientId=${encodeURIComponent(c.clientId)}`, class: 'btn btn-small' }, 'Leads'))))), { 'data-testid': 'sites-table' })
       : empty('No sites yet. Add the first one above.'));
   }
 
@@ -114,17 +114,19 @@ export async function siteView(ctx) {
   fill();
 
   const body = (over) => ({
-    name: inputs.name.value.trim() || null,
+    name: inputs.name.value.trim(), // "" resets the name to the domain; null would keep it
     domain: inputs.domain.value.trim(),
     isActive: inputs.active.checked,
+    // Only the settings edited here: the config object has more (e.g. `crm`, edited
+    // elsewhere) and the API refuses unknown keys and keeps what is left out.
     config: {
-      ...cfg(),
       allowedOrigins: inputs.origins.value.split('\n').map((s) => s.trim()).filter(Boolean),
       partialCapture: inputs.partial.checked,
       consentMode: inputs.consent.value,
       retentionDays: Number(inputs.retention.value),
       chatWidget: inputs.chat.checked,
-      honeypotField: inputs.honeypot.value.trim() || null,
+      // "" clears the honeypot; null would mean "leave it as it is".
+      honeypotField: inputs.honeypot.value.trim(),
     },
     ...over,
   });

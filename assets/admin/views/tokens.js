@@ -38,11 +38,13 @@ export async function tokensView(ctx) {
     let tokens;
     try { tokens = await api.tokens(signal); } catch (e) { if (e.name !== 'AbortError') clear(listBox).append(errorBox(e)); return; }
     clear(listBox).append(tokens.length
-      ? cardTable('API tokens', ['Name', 'Created', 'Last used', ''], tokens.map((t) => h('tr', { 'data-testid': 'token-row', 'data-token-id': t.tokenId },
+      ? cardTable('API tokens', ['Name', 'Created', 'Status', ''], tokens.map((t) => h('tr', { 'data-testid': 'token-row', 'data-token-id': t.tokenId, class: t.revokedAt ? 'revoked' : undefined },
           h('td', {}, t.name || '—'),
           h('td', {}, time(t.createdAt)),
-          h('td', {}, t.lastUsedAt ? time(t.lastUsedAt) : h('span', { class: 'muted' }, 'never')),
-          h('td', {}, h('button', {
+          h('td', { 'data-testid': 'token-status' }, t.revokedAt
+            ? [h('span', { class: 'badge badge-off' }, 'revoked'), ' ', h('span', { class: 'muted small' }, time(t.revokedAt))]
+            : h('span', { class: 'badge badge-on' }, 'active')),
+          h('td', {}, t.revokedAt ? null : h('button', {
             type: 'button', class: 'btn btn-small btn-danger', 'data-testid': 'token-revoke', 'aria-label': `Revoke ${t.name || 'token'}`,
             events: {
               click: async () => {

@@ -1,0 +1,530 @@
+//! Form capture in headless Chromium (issue 3, points 3 and 12): every kind of form a real
+//! site has becomes a lead, typed, tabbed and clicked as a person would, checked through the
+//! admin API. Pages come from another loopback origin than the tracker server.
+
+#[path = "common/browser.rs"]
+mod browser;
+mod common;
+mod tracker_support;
+
+use common::*;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use tracker_support::*;
+
+/// Host-page JavaScript: `selector`'s forms are sent the way React/Vue/site builders do:
+/// their own submit handler calls preventDefault() and posts with fetch, then shows "sent".
+fn ajax(selector: &str) -> String {
+    format!(
+        "<p id=\"status\"></p><script>document.querySelectorAll({sel}).forEach(f => f.addEventListener('submit', e => {{ \
+         e.preventDefault(); fetch('/thanks', {{method: 'POST', body: new FormData(f)}}) \
+         .then(() => {{ document.getElementById('status').textContent = 'sent ' + (f.id || f.className); }}); }}));</script>",
+        sel = serde_json::to_string(selector).unwrap()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_form_that_navigates_becomes_a_lead_with_first_touch_attribution() {
+    let Some(chrome) = browser::Browser::launch().await else { return };
+    let t = spawn_app().await;
+    let client = site(&t).await;
+    let html = page(
+        &t,
+        &client,
+        r#"<h1>Contact</h1><form id="contact" action="/thanks" method="post">
+        <label>Name <input name="name" autocomplete="name"></label>
+        <label>Email <input type="email" name="email" required></label>
+        <label>Phone <input type="tel" name="phone"></label>
+        <label>Message <textarea name="message"></textarea></label>
+        <button>Send</button></form>"#,
+    );
+    let landing = page(&t, &client, r#"<h1>Welcome</h1><a id="go" href="/contact">Contact us</a>"#);
+    let (site_url, _server) = browser::serve_pages(vec![("/", landing), ("/contact", html)]).await;
+    // Arrives from a campaign link on the home page, then follows a link to the form.
+    let page = open(&chrome, &format!("{site_url}/?utm_source=newsletter&utm_campaign=spring")).await;
+    page.click("#go").await;
+    page.wait_for("location.pathname === '/contact' && document.readyState === 'complete'", DEADLINE).await;
+    ready(&page).await;
+    let started = Instant::now();
+    page.fill("input[name=name]", "Ada Lovelace").await;
+    page.press("Tab").await;
+    page.type_text("ada@example.com").await;
+    page.press("Tab").await;
+    page.type_text("+44 20 7946 0958").await;
+    page.press("Tab").await;
+    page.type_text("Please call me back").await;
+    sleep_until(started, Duration::from_millis(2100)).await;
+    page.click("button").await;
+    page.wait_for("location.pathname === '/thanks'", DEADLINE).await;
+
+    // No flush: a submission goes out by itself, even though the page navigates away.
+    let lead = wait_for_lead(&t, &client, "ada@example.com", |l| l["status"] == "submitted").await;
+    assert_eq!(lead["quality"], "high", "{lead:#}");
+    assert_eq!(lead["name"], "Ada Lovelace");
+    assert_eq!(lead["phone"], "+44 20 7946 0958");
+    assert_eq!(lead["message"], "Please call me back");
+    assert_eq!(lead["formRef"], "contact");
+    assert_eq!(lead["metadata"]["page"]["path"], "/contact", "{:#}", lead["metadata"]);
+    assert_eq!(lead["metadata"]["attribution"]["utm_source"], "newsletter");
+    assert_eq!(lead["metadata"]["attribution"]["utm_campaign"], "spring");
+    assert!(
+        lead["metadata"]["attribution"]["landingPage"].as_str().is_some_and(|l| l.contains("/?utm_source=newsletter")),
+        "first touch: {:#}",
+        lead["metadata"]["attribution"]
+    );
+    assert!(lead["visitorId"].as_str().is_some_and(|v| !v.is_empty()));
+    assert!(lead["sessionId"].as_str().is_some_and(|v| !v.is_empty()));
+    let subs = wait_for_events(&t, &client, "form_submission", 1).await;
+    assert_eq!(subs[0]["payload"]["formSelector"], "#contact");
+    assert_eq!(subs[0]["leadId"], lead["leadId"]);
+    let meta = &subs[0]["payload"]["metadata"];
+    assert!(meta["userAgent"].as_str().is_some_and(|u| u.contains("Chrome")), "metadata: {meta:#}");
+    no_exceptions(&page);
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn react_style_form_with_prevent_default_and_fetch() {
+    let Some(chrome) = browser::Browser::launch().await else { return };
+    let t = spawn_app().await;
+    let client = site(&t).await;
+    let body = format!(
+        r#"<form id="signup"><label>Email <input type="email" name="email" required></label>
+        <label>Company <input name="company"></label><button type="submit">Sign up</button></form>{}"#,
+        ajax("#signup")
+    );
+    let (site_url, _server) = browser::serve_pages(vec![("/", page(&t, &client, &body))]).await;
+    let page = open(&chrome, &format!("{site_url}/")).await;
+    page.fill("input[name=email]", "react@example.com").await;
+    page.press("Tab").await;
+    page.type_text("Initech").await;
+    page.press("Enter").await; // implicit submission from a text field
+    // The host's own handler ran (the tracker did not break or replace it) …
+    page.wait_for("document.getElementById('status').textContent === 'sent signup'", DEADLINE).await;
+    assert_eq!(page.eval("location.pathname").await, "/");
+    let lead = wait_for_lead(&t, &client, "react@example.com", |l| l["status"] == "submitted").await;
+    assert_eq!(lead["company"], "Initech");
+    wait_for_events(&t, &client, "form_submission", 1).await;
+    no_exceptions(&page);
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn form_added_to_the_dom_after_load() {
+    let Some(chrome) = browser::Browser::launch().await else { return };
+    let t = spawn_app().await;
+    let client = site(&t).await;
+    let body = r#"<button id="open" type="button">Get a demo</button><div id="modal"></div>
+        <script>document.getElementById('open').onclick = () => setTimeout(() => {
+          document.getElementById('modal').innerHTML = '<form class="demo-request" action="/thanks" method="post">' +
+            '<label>Work email <input type="email" name="work_email"></label>' +
+            '<label>Your name <input name="your_name"></label><button id="req">Request</button></form>';
+        }, 200);</script>"#;
+    let (site_url, _server) = browser::serve_pages(vec![("/", page(&t, &client, body))]).await;
+    let page = open(&chrome, &format!("{site_url}/")).await;
+    page.click("#open").await;
+    page.wait_for("document.querySelector('form.demo-request')", DEADLINE).await;
+    page.fill("input[name=work_email]", "late@example.com").await;
+    page.press("Tab").await;
+    page.type_text("Late Comer").await;
+    page.click("#req").await;
+    page.wait_for("location.pathname === '/thanks'", DEADLINE).await;
+    let lead = wait_for_lead(&t, &client, "late@example.com", |l| l["status"] == "submitted").await;
+    assert_eq!(lead["name"], "Late Comer");
+    assert_eq!(lead["metadata"]["formSelector"], "form.demo-request", "{:#}", lead["metadata"]);
+    no_exceptions(&page);
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_step_form_keeps_values_of_removed_and_hidden_steps() {
+    let Some(chrome) = browser::Browser::launch().await else { return };
+    let t = spawn_app().await;
+    let client = site(&t).await;
+    // Step 1 is removed from the DOM when "Next" is pressed (as React renders only the
+    // current step); step 2 is hidden, not removed, when step 3 shows.
+    let body = r#"<form id="quote" action="/thanks" method="post">
+        <div id="step1"><label>Email <input type="email" name="email" required></label>
+          <label>Full name <input name="full_name"></label>
+          <button type="button" id="next1">Next</button></div>
+        <fieldset id="step2" hidden><label>Company <input name="company"></label>
+          <label><input type="radio" name="size" value="1-10"> 1-10</label>
+          <label><input type="radio" name="size" value="11-50"> 11-50</label>
+          <button type="button" id="next2">Next</button></fieldset>
+        <fieldset id="step3" hidden><label>Tell us more <textarea name="details"></textarea></label>
+          <button id="send">Get my quote</button></fieldset></form>
+        <script>
+          document.getElementById('next1').onclick = () => { document.getElementById('step1').remove();
+            document.getElementById('step2').hidden = false; };
+          document.getElementById('next2').onclick = () => { document.getElementById('step2').hidden = true;
+            document.getElementById('step3').hidden = false; };
+        </script>"#;
+    let (site_url, _server) = browser::serve_pages(vec![("/", page(&t, &client, body))]).await;
+    let page = open(&chrome, &format!("{site_url}/")).await;
+    page.fill("input[name=email]", "steps@example.com").await;
+    page.press("Tab").await;
+    page.type_text("Grace Hopper").await;
+    page.click("#next1").await;
+    page.wait_for("!document.querySelector('input[name=email]')", DEADLINE).await;
+    page.fill("input[name=company]", "Navy Labs").await;
+    page.click("input[value='11-50']").await;
+    page.click("#next2").await;
+    page.fill("textarea[name=details]", "Three offices").await;
+    page.click("#send").await;
+    page.wait_for("location.pathname === '/thanks'", DEADLINE).await;
+
+    let lead = wait_for_lead(&t, &client, "steps@example.com", |l| l["status"] == "submitted").await;
+    assert_eq!(lead["name"], "Grace Hopper", "values of the removed step are kept: {lead:#}");
+    assert_eq!(lead["company"], "Navy Labs");
+    assert_eq!(lead["fields"]["size"], "11-50");
+    assert_eq!(field_containing(&lead, "detail").1, "Three offices");
+    assert_eq!(wait_for_leads(&t, &client, 1).await.len(), 1);
+    no_exceptions(&page);
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_forms_on_one_page_are_told_apart() {
+    let Some(chrome) = browser::Browser::launch().await else { return };
+    let t = spawn_app().await;
+    let client = site(&t).await;
+    let body = format!(
+        r#"<form class="newsletter"><input type="email" name="email" aria-label="Email" placeholder="you@example.com">
+          <button id="sub">Subscribe</button></form>
+        <form name="contact"><label>Name <input name="name"></label><label>Email <input type="email" name="email"></label>
+          <button id="send">Send</button></form>{}"#,
+        ajax("form")
+    );
+    let (site_url, _server) = browser::serve_pages(vec![("/", page(&t, &client, &body))]).await;
+    let page = open(&chrome, &format!("{site_url}/")).await;
+    page.fill("form.newsletter input", "news@example.com").await;
+    page.click("#sub").await;
+    page.fill("form[name=contact] input[name=name]", "Alan Turing").await;
+    page.press("Tab").await;
+    page.type_text("alan@example.com").await;
+    page.click("#send").await;
+
+    let subs = wait_for_events(&t, &client, "form_submission", 2).await;
+    let leads = wait_for_leads(&t, &client, 2).await;
+    let news = lead_by_email(&leads, "news@example.com");
+    let contact = lead_by_email(&leads, "alan@example.com");
+    assert_eq!(contact["name"], "Alan Turing");
+    assert!(news["name"].is_null(), "the contact form's values do not leak into the newsletter lead: {news:#}");
+    assert_ne!(news["formRef"], contact["formRef"]);
+    let selectors: Vec<String> =
+        subs.iter().map(|e| e["payload"]["formSelector"].as_str().unwrap_or("").to_string()).collect();
+    assert_ne!(selectors[0], selectors[1]);
+    // Each reported selector finds the very form that was sent.
+    for e in &subs {
+        let sel = serde_json::to_string(e["payload"]["formSelector"].as_str().unwrap()).unwrap();
+        let email = e["payload"]["fields"]["email"].as_str().unwrap();
+        let found =
+            page.eval(&format!("document.querySelector({sel})?.querySelector('input[type=email]').value")).await;
+        assert_eq!(found, email, "selector {sel}");
+    }
+    no_exceptions(&page);
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_submit_from_a_custom_button() {
+    let Some(chrome) = browser::Browser::launch().await else { return };
+    let t = spawn_app().await;
+    let client = site(&t).await;
+    let body = r#"<form id="trial" action="/thanks" method="post">
+        <label>Email <input type="email" name="email" required></label></form>
+        <div role="button" tabindex="0" id="go" style="padding:8px;background:#333;color:#fff">Start trial</div>
+        <script>document.getElementById('go').onclick = () => document.getElementById('trial').requestSubmit();</script>"#;
+    let (site_url, _server) = browser::serve_pages(vec![("/", page(&t, &client, body))]).await;
+    let page = open(&chrome, &format!("{site_url}/")).await;
+    page.fill("input[name=email]", "rs@example.com").await;
+    page.click("#go").await;
+    page.wait_for("location.pathname === '/thanks'", DEADLINE).await;
+    wait_for_lead(&t, &client, "rs@example.com", |l| l["status"] == "submitted").await;
+    wait_for_events(&t, &client, "form_submission", 1).await;
+    no_exceptions(&page);
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_form_the_browser_refuses_records_no_submission() {
+    let Some(chrome) = browser::Browser::launch().await else { return };
+    let t = spawn_app().await;
+    let client = site(&t).await;
+    let body = r#"<form id="contact" action="/thanks" method="post">
+        <label>Email <input type="email" name="email" required></label>
+        <label>Name <input name="name" required></label><button id="send">Send</button></form>"#;
+    let (site_url, _server) = browser::serve_pages(vec![("/", page(&t, &client, body))]).await;
+    let page = open(&chrome, &format!("{site_url}/")).await;
+    page.fill("input[name=email]", "invalid@example.com").await;
+    page.click("#send").await; // name is empty: the browser refuses, no submit event
+    page.wait_for("document.activeElement && document.activeElement.name === 'name'", DEADLINE).await;
+    assert_eq!(page.eval("location.pathname").await, "/");
+    flush(&page).await;
+    // Now valid: the one submission is a marker; anything queued before it was sent with it.
+    page.type_text("Valid Later").await;
+    page.click("#send").await;
+    page.wait_for("location.pathname === '/thanks'", DEADLINE).await;
+    let lead = wait_for_lead(&t, &client, "invalid@example.com", |l| l["status"] == "submitted").await;
+    assert_eq!(lead["name"], "Valid Later");
+    let subs = wait_for_events(&t, &client, "form_submission", 1).await;
+    assert_eq!(subs[0]["payload"]["fields"]["name"], "Valid Later", "the refused attempt was not recorded");
+    no_exceptions(&page);
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fields_without_name_are_named_from_label_aria_placeholder_and_id() {
+    let Some(chrome) = browser::Browser::launch().await else { return };
+    let t = spawn_app().await;
+    let client = site(&t).await;
+    let body = format!(
+        r#"<form id="f"><label for="a">Work email</label><input id="a" type="email">
+          <input aria-label="Full name" id="b">
+          <input placeholder="Company" id="c">
+          <input id="phone_number" type="tel">
+          <button id="send">Send</button></form>{}"#,
+        ajax("#f")
+    );
+    let (site_url, _server) = browser::serve_pages(vec![("/", page(&t, &client, &body))]).await;
+    let page = open(&chrome, &format!("{site_url}/")).await;
+    page.fill("#a", "noname@example.com").await;
+    page.press("Tab").await;
+    page.type_text("Katherine Johnson").await;
+    page.press("Tab").await;
+    page.type_text("NASA").await;
+    page.press("Tab").await;
+    page.type_text("555 0100").await;
+    page.click("#send").await;
+    let lead = wait_for_lead(&t, &client, "noname@example.com", |l| l["status"] == "submitted").await;
+    let fields = lead["fields"].as_object().unwrap();
+    let key_for = |v: &str| fields.iter().find(|(_, x)| *x == v).map(|(k, _)| k.to_lowercase()).unwrap_or_default();
+    assert!(key_for("noname@example.com").contains("work"), "named from its <label>: {fields:?}");
+    assert!(key_for("Katherine Johnson").contains("full"), "named from aria-label: {fields:?}");
+    assert!(key_for("NASA").contains("company"), "named from placeholder: {fields:?}");
+    assert!(key_for("555 0100").contains("phone"), "named from id: {fields:?}");
+    assert_eq!(lead["name"], "Katherine Johnson");
+    assert_eq!(lead["company"], "NASA");
+    assert_eq!(lead["phone"], "555 0100");
+    no_exceptions(&page);
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configured_form_carries_its_form_id() {
+    let Some(chrome) = browser::Browser::launch().await else { return };
+    let t = spawn_app().await;
+    let client = site(&t).await;
+    let form: Value = t
+        .post(&format!("/v1/clients/{client}/forms"))
+        .json(&json!({"formName": "Quote", "formSelector": "#nope", "alternativeSelectors": ["form.quote-form"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let form_id = form["formId"].as_str().unwrap().to_string();
+    let r = t
+        .post(&format!("/v1/forms/{form_id}/fields"))
+        .json(&json!({"fieldName": "email", "fieldType": "email", "fieldSelector": "#q1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    // Meaningless names: only the configured field says which one is the email.
+    let body = format!(
+        r#"<form class="quote-form" id="form-42"><input id="q1" name="q1" type="text">
+          <input id="q2" name="q2" aria-label="Your name"><button id="send">Send</button></form>
+          <form id="other"><label>Email <input type="email" name="email"></label><button id="send2">Go</button></form>{}"#,
+        ajax("form")
+    );
+    let (site_url, _server) = browser::serve_pages(vec![("/", page(&t, &client, &body))]).await;
+    let page = open(&chrome, &format!("{site_url}/")).await;
+    page.fill("#q1", "configured@example.com").await;
+    page.press("Tab").await;
+    page.type_text("Hedy Lamarr").await;
+    page.click("#send").await;
+    page.fill("#other input", "unconfigured@example.com").await;
+    page.click("#send2").await;
+    let leads = wait_for_leads(&t, &client, 2).await;
+    let lead = lead_by_email(&leads, "configured@example.com");
+    assert_eq!(lead["formId"], form_id, "{lead:#}");
+    assert_eq!(lead["fields"]["email"], "configured@example.com");
+    let other = lead_by_email(&leads, "unconfigured@example.com");
+    assert!(other["formId"].is_null(), "an unconfigured form has no formId: {other:#}");
+    assert_eq!(other["formRef"], "other");
+    no_exceptions(&page);
+    t.stop().await;
+}
+
+/// Markup as the site builders render it (trimmed of scripts and styles).
+const CF7: &str = r#"<div class="wpcf7 no-js" id="wpcf7-f12-p34-o1" lang="en-US" dir="ltr">
+<form action="/contact/#wpcf7-f12-p34-o1" method="post" class="wpcf7-form init" aria-label="Contact form" novalidate="novalidate" data-status="init">
+<div style="display: none;"><input type="hidden" name="_wpcf7" value="12" /><input type="hidden" name="_wpcf7_version" value="5.9.3" />
+<input type="hidden" name="_wpcf7_locale" value="en_US" /><input type="hidden" name="_wpcf7_unit_tag" value="wpcf7-f12-p34-o1" />
+<input type="hidden" name="_wpcf7_container_post" value="34" /><input type="hidden" name="_wpnonce" value="a1b2c3d4e5" /></div>
+<p><label> Your name<br /><span class="wpcf7-form-control-wrap" data-name="your-name"><input size="40" maxlength="400" class="wpcf7-form-control wpcf7-text wpcf7-validates-as-required" autocomplete="name" aria-required="true" aria-invalid="false" value="" type="text" name="your-name" /></span> </label></p>
+<p><label> Your email<br /><span class="wpcf7-form-control-wrap" data-name="your-email"><input size="40" maxlength="400" class="wpcf7-form-control wpcf7-email wpcf7-validates-as-required wpcf7-text wpcf7-validates-as-email" autocomplete="email" aria-required="true" aria-invalid="false" value="" type="email" name="your-email" /></span> </label></p>
+<p><label> Subject<br /><span class="wpcf7-form-control-wrap" data-name="your-subject"><input size="40" maxlength="400" class="wpcf7-form-control wpcf7-text" aria-invalid="false" value="" type="text" name="your-subject" /></span> </label></p>
+<p><label> Your message (optional)<br /><span class="wpcf7-form-control-wrap" data-name="your-message"><textarea cols="40" rows="10" maxlength="2000" class="wpcf7-form-control wpcf7-textarea" aria-invalid="false" name="your-message"></textarea></span> </label></p>
+<p><input class="wpcf7-form-control wpcf7-submit has-spinner" type="submit" value="Submit" /><span class="wpcf7-spinner"></span></p>
+<div class="wpcf7-response-output" aria-hidden="true"></div></form></div>"#;
+
+const HUBSPOT: &str = r#"<div class="hbspt-form" id="hbspt-form-1a2b">
+<form novalidate accept-charset="UTF-8" action="https://forms.hsforms.com/submissions/v3/public/submit/formsnext/multipart/123456/1a2b" enctype="multipart/form-data" id="hsForm_1a2b" method="POST" class="hs-form stacked hs-custom-form hs-form-private hsForm_1a2b hs-form-1a2b" data-form-id="1a2b" data-portal-id="123456" target="target_iframe_1a2b">
+<fieldset class="form-columns-2"><div class="hs_firstname hs-firstname hs-fieldtype-text field hs-form-field"><label id="label-firstname-1a2b" for="firstname-1a2b"><span>First name</span></label><legend class="hs-field-desc" style="display: none;"></legend><div class="input"><input id="firstname-1a2b" name="firstname" placeholder="" type="text" class="hs-input" inputmode="text" autocomplete="given-name" value=""></div></div>
+<div class="hs_lastname hs-lastname hs-fieldtype-text field hs-form-field"><label id="label-lastname-1a2b" for="lastname-1a2b"><span>Last name</span></label><legend class="hs-field-desc" style="display: none;"></legend><div class="input"><input id="lastname-1a2b" name="lastname" placeholder="" type="text" class="hs-input" inputmode="text" autocomplete="family-name" value=""></div></div></fieldset>
+<fieldset class="form-columns-1"><div class="hs_email hs-email hs-fieldtype-text field hs-form-field"><label id="label-email-1a2b" for="email-1a2b"><span>Email</span><span class="hs-form-required">*</span></label><legend class="hs-field-desc" style="display: none;"></legend><div class="input"><input id="email-1a2b" name="email" required="" placeholder="" type="email" class="hs-input" inputmode="email" autocomplete="email" value=""></div></div></fieldset>
+<input name="hs_context" type="hidden" value="{&quot;embedAtTimestamp&quot;:&quot;1729590000000&quot;,&quot;formDefinitionUpdatedAt&quot;:&quot;1729000000000&quot;}">
+<div class="hs_submit hs-submit"><div class="hs-field-desc" style="display: none;"></div><div class="actions"><input type="submit" class="hs-button primary large" value="Submit"></div></div>
+</form></div>"#;
+
+const GRAVITY: &str = r#"<div class='gf_browser_chrome gform_wrapper gravity-theme gform-theme--no-framework' data-form-theme='gravity-theme' data-form-index='0' id='gform_wrapper_1'>
+<form method='post' enctype='multipart/form-data' id='gform_1' action='/thanks' data-formid='1' novalidate>
+<div class='gform-body gform_body'><div id='gform_fields_1' class='gform_fields top_label form_sublabel_below description_below validation_below'>
+<div id="field_1_1" class="gfield gfield--type-text gfield--input-type-text gfield_contains_required field_sublabel_below gfield--no-description field_description_below field_validation_below gfield_visibility_visible" data-js-reload="field_1_1"><label class='gfield_label gform-field-label' for='input_1_1'>Name<span class="gfield_required"><span class="gfield_required gfield_required_text">(Required)</span></span></label><div class='ginput_container ginput_container_text'><input name='input_1' id='input_1_1' type='text' value='' class='large' aria-required="true" aria-invalid="false" /></div></div>
+<div id="field_1_2" class="gfield gfield--type-email gfield--input-type-email gfield_contains_required field_sublabel_below gfield--no-description field_description_below field_validation_below gfield_visibility_visible" data-js-reload="field_1_2"><label class='gfield_label gform-field-label' for='input_1_2'>Email<span class="gfield_required"><span class="gfield_required gfield_required_text">(Required)</span></span></label><div class='ginput_container ginput_container_email'><input name='input_2' id='input_1_2' type='email' value='' class='large' aria-required="true" aria-invalid="false" /></div></div>
+<div id="field_1_3" class="gfield gfield--type-textarea gfield--input-type-textarea field_sublabel_below gfield--no-description field_description_below field_validation_below gfield_visibility_visible" data-js-reload="field_1_3"><label class='gfield_label gform-field-label' for='input_1_3'>Comments</label><div class='ginput_container ginput_container_textarea'><textarea name='input_3' id='input_1_3' class='textarea large' aria-invalid="false" rows='10' cols='50'></textarea></div></div>
+</div></div>
+<div class='gform-footer gform_footer top_label'><input type='submit' id='gform_submit_button_1' class='gform_button button' value='Submit' />
+<input type='hidden' class='gform_hidden' name='gform_submission_method' data-js='gform_submission_method_1' value='postback' />
+<input type='hidden' class='gform_hidden' name='is_submit_1' value='1' /><input type='hidden' class='gform_hidden' name='gform_submit' value='1' />
+<input type='hidden' name='gform_unique_id' value='' /><input type='hidden' class='gform_hidden' name='state_1' value='WyJbXSIsIjZkOWQ4ZTJhMzA2MWY5ZTQ3ZjNlNmE0OWFkM2ZmOTU2Il0=' />
+<input type='hidden' class='gform_hidden' name='gform_target_page_number_1' id='gform_target_page_number_1' value='0' />
+<input type='hidden' class='gform_hidden' name='gform_source_page_number_1' id='gform_source_page_number_1' value='1' />
+<input type='hidden' name='gform_field_values' value='' /></div></form></div>"#;
+
+const WEBFLOW: &str = r#"<div class="w-form"><form id="wf-form-Contact-Form" name="wf-form-Contact-Form" data-name="Contact Form" method="get" class="contact-form" data-wf-page-id="6512a1b2c3d4e5f6a7b8c9d0" data-wf-element-id="1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d" aria-label="Contact Form">
+<label for="Name">Name</label><input class="text-field w-input" maxlength="256" name="Name" data-name="Name" placeholder="" type="text" id="Name"/>
+<label for="Email-2">Email Address</label><input class="text-field w-input" maxlength="256" name="Email-2" data-name="Email 2" placeholder="" type="email" id="Email-2" required=""/>
+<label for="Message">Message</label><textarea id="Message" name="Message" maxlength="5000" data-name="Message" placeholder="" class="w-input"></textarea>
+<input type="submit" data-wait="Please wait..." class="submit-button w-button" value="Submit"/></form>
+<div class="w-form-done" tabindex="-1" role="region" aria-label="Contact Form success"><div>Thank you! Your submission has been received!</div></div>
+<div class="w-form-fail" tabindex="-1" role="region" aria-label="Contact Form failure"><div>Oops! Something went wrong while submitting the form.</div></div></div>"#;
+
+const ELEMENTOR: &str = r#"<div class="elementor-widget-container">
+<form class="elementor-form" method="post" name="New Form" aria-label="New Form">
+<input type="hidden" name="post_id" value="123"/><input type="hidden" name="form_id" value="4f5a6b7"/>
+<input type="hidden" name="referer_title" value="Home" /><input type="hidden" name="queried_id" value="123"/>
+<div class="elementor-form-fields-wrapper elementor-labels-above">
+<div class="elementor-field-type-text elementor-field-group elementor-column elementor-field-group-name elementor-col-100"><label for="form-field-name" class="elementor-field-label">Name</label><input size="1" type="text" name="form_fields[name]" id="form-field-name" class="elementor-field elementor-size-sm  elementor-field-textual" placeholder="Name"></div>
+<div class="elementor-field-type-email elementor-field-group elementor-column elementor-field-group-email elementor-col-100 elementor-field-required"><label for="form-field-email" class="elementor-field-label">Email</label><input size="1" type="email" name="form_fields[email]" id="form-field-email" class="elementor-field elementor-size-sm  elementor-field-textual" placeholder="Email" required="required" aria-required="true"></div>
+<div class="elementor-field-type-textarea elementor-field-group elementor-column elementor-field-group-message elementor-col-100"><label for="form-field-message" class="elementor-field-label">Message</label><textarea class="elementor-field-textual elementor-field  elementor-size-sm" name="form_fields[message]" id="form-field-message" rows="4" placeholder="Message"></textarea></div>
+<div class="elementor-field-group elementor-column elementor-field-type-submit elementor-col-100 e-form__buttons"><button type="submit" class="elementor-button elementor-size-sm"><span><span class="elementor-button-icon"></span><span class="elementor-button-text">Send</span></span></button></div>
+</div></form></div>"#;
+
+/// One site-builder page: its markup, how its script sends (`ajax` selector or a normal
+/// post), the fields to type (selector, text), and the expected lead.
+struct Builder {
+    path: &'static str,
+    markup: &'static str,
+    ajax: Option<&'static str>,
+    typed: &'static [(&'static str, &'static str)],
+    submit: &'static str,
+    expect: &'static [(&'static str, &'static str)],
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn site_builder_markups_become_leads() {
+    let Some(chrome) = browser::Browser::launch().await else { return };
+    let t = spawn_app().await;
+    let client = site(&t).await;
+    let builders = [
+        Builder {
+            path: "/cf7",
+            markup: CF7,
+            ajax: Some(".wpcf7-form"),
+            typed: &[
+                ("input[name=your-name]", "Mary Jackson"),
+                ("input[name=your-email]", "cf7@example.com"),
+                ("input[name=your-subject]", "Pricing"),
+                ("textarea[name=your-message]", "How much?"),
+            ],
+            submit: ".wpcf7-submit",
+            expect: &[("email", "cf7@example.com"), ("name", "Mary Jackson"), ("message", "How much?")],
+        },
+        Builder {
+            path: "/hubspot",
+            markup: HUBSPOT,
+            ajax: Some(".hs-form"),
+            typed: &[
+                ("input[name=firstname]", "Dorothy"),
+                ("input[name=lastname]", "Vaughan"),
+                (".hs-form-field input[name=email]", "hubspot@example.com"),
+            ],
+            submit: ".hs-button",
+            expect: &[("email", "hubspot@example.com"), ("firstName", "Dorothy"), ("lastName", "Vaughan")],
+        },
+        Builder {
+            path: "/gravity",
+            markup: GRAVITY,
+            ajax: None,
+            typed: &[
+                ("#input_1_1", "Annie Easley"),
+                ("#input_1_2", "gravity@example.com"),
+                ("#input_1_3", "Call after 5pm"),
+            ],
+            submit: "#gform_submit_button_1",
+            expect: &[("email", "gravity@example.com"), ("name", "Annie Easley")],
+        },
+        Builder {
+            path: "/webflow",
+            markup: WEBFLOW,
+            ajax: Some("#wf-form-Contact-Form"),
+            typed: &[("#Name", "Evelyn Boyd"), ("#Email-2", "webflow@example.com"), ("#Message", "Hello")],
+            submit: ".w-button",
+            expect: &[("email", "webflow@example.com"), ("name", "Evelyn Boyd")],
+        },
+        Builder {
+            path: "/elementor",
+            markup: ELEMENTOR,
+            ajax: Some(".elementor-form"),
+            typed: &[
+                ("#form-field-name", "Christine Darden"),
+                ("#form-field-email", "elementor@example.com"),
+                ("#form-field-message", "Need a quote"),
+            ],
+            submit: ".elementor-button",
+            expect: &[("email", "elementor@example.com"), ("name", "Christine Darden"), ("message", "Need a quote")],
+        },
+    ];
+    let pages = builders
+        .iter()
+        .map(|b| {
+            let script = b.ajax.map(ajax).unwrap_or_default();
+            (b.path, page(&t, &client, &format!("{}{script}", b.markup)))
+        })
+        .collect();
+    let (site_url, _server) = browser::serve_pages(pages).await;
+    let page = chrome.new_page().await;
+    for b in &builders {
+        page.goto(&format!("{site_url}{}", b.path)).await;
+        ready(&page).await;
+        for (sel, text) in b.typed {
+            page.fill(sel, text).await;
+        }
+        page.click(b.submit).await;
+        if b.ajax.is_some() {
+            page.wait_for("document.getElementById('status').textContent.startsWith('sent')", DEADLINE).await;
+        } else {
+            page.wait_for("location.pathname === '/thanks'", DEADLINE).await;
+        }
+        let email = b.expect[0].1;
+        let lead = wait_for_lead(&t, &client, email, |l| l["status"] == "submitted").await;
+        for (key, want) in b.expect {
+            assert_eq!(lead[*key], *want, "{}: {key} of {lead:#}", b.path);
+        }
+        let fields = lead["fields"].as_object().unwrap();
+        assert!(
+            !fields
+                .keys()
+                .any(|k| k.starts_with("_wp") || k.starts_with("gform") || k == "hs_context" || k == "post_id"),
+            "{}: builder-internal hidden inputs are not captured: {fields:?}",
+            b.path
+        );
+    }
+    assert_eq!(wait_for_leads(&t, &client, builders.len()).await.len(), builders.len());
+    no_exceptions(&page);
+    t.stop().await;
+}
