@@ -87,7 +87,10 @@ pub fn is_disposable(email: &str) -> bool {
     let Some((_, domain)) = email.rsplit_once('@') else {
         return false;
     };
-    DISPOSABLE.iter().any(|d| domain == *d || domain.ends_with(&format!(".{d}")))
+    DISPOSABLE.iter().any(|d| {
+        domain == *d
+            || (domain.len() > d.len() && domain.ends_with(d) && domain.as_bytes()[domain.len() - d.len() - 1] == b'.')
+    })
 }
 
 #[cfg(test)]

@@ -39,6 +39,17 @@ impl LeadAttr {
 
     /// Guesses the attribute from a form field's name (`your-email`, `fname`, `tel`…).
     pub fn from_field_name(name: &str) -> Option<Self> {
+        // The usual names first, without splitting into words.
+        match name {
+            "email" | "Email" | "EMAIL" => return Some(LeadAttr::Email),
+            "name" | "Name" | "full_name" | "fullname" => return Some(LeadAttr::Name),
+            "message" | "Message" | "comments" => return Some(LeadAttr::Message),
+            "phone" | "Phone" | "tel" => return Some(LeadAttr::Phone),
+            "company" | "Company" => return Some(LeadAttr::Company),
+            "first_name" | "firstName" | "fname" => return Some(LeadAttr::FirstName),
+            "last_name" | "lastName" | "lname" => return Some(LeadAttr::LastName),
+            _ => {}
+        }
         let words = name_words(name);
         let has = |w: &str| words.iter().any(|x| x == w);
         let joined = words.concat();

@@ -133,6 +133,9 @@ pub struct ClientConfig {
     pub chat_widget: bool,
     /// Name of a hidden field real visitors leave empty.
     pub honeypot_field: Option<String>,
+    /// CRM connectors. Stored with their secrets; shown by the API without them (see
+    /// [`crate::crm::config`]). Edited through `PUT /v1/clients/{id}/crm`.
+    pub crm: crate::crm::config::CrmConfig,
 }
 
 impl Default for ClientConfig {
@@ -144,6 +147,7 @@ impl Default for ClientConfig {
             retention_days: 90,
             chat_widget: false,
             honeypot_field: None,
+            crm: Default::default(),
         }
     }
 }
@@ -345,4 +349,35 @@ pub struct SyncJob {
     pub last_error: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptOutcome {
+    #[default]
+    Delivered,
+    /// Failed in a way worth retrying (5xx, 429, timeout, connection refused).
+    Retryable,
+    /// Refused by the CRM (4xx other than 429) or impossible to build: dead letter.
+    Rejected,
+}
+
+/// One delivery of a job to one connector (table `crm_sync_attempts`, key lead ++ attempt).
+/// Holds no secret and at most a short excerpt of the CRM's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SyncAttempt {
+    pub attempt_id: Id,
+    pub job_id: Id,
+    pub lead_id: Id,
+    pub kind: SyncKind,
+    pub connector: String,
+    /// Which delivery round of the job this was (1 = first).
+    pub round: u32,
+    pub at: Timestamp,
+    pub status_code: Option<u16>,
+    pub outcome: AttemptOutcome,
+    /// At most 200 characters of the answer or error, with secrets and the email removed.
+    pub excerpt: String,
+    pub duration_ms: u64,
 }

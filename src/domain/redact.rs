@@ -77,8 +77,64 @@ pub fn name_words(name: &str) -> Vec<String> {
     words
 }
 
+/// Keys the tracker and common forms send that are known not to be sensitive; checked
+/// first because redaction looks at every key of every event.
+const KNOWN_SAFE: &[&str] = &[
+    "id",
+    "type",
+    "timestamp",
+    "sessionId",
+    "visitorId",
+    "formId",
+    "formSelector",
+    "formStartedAt",
+    "fields",
+    "trigger",
+    "page",
+    "url",
+    "path",
+    "title",
+    "referrer",
+    "attribution",
+    "landingPage",
+    "metadata",
+    "userAgent",
+    "language",
+    "timezone",
+    "screen",
+    "formProgress",
+    "totalFields",
+    "completedFields",
+    "percentComplete",
+    "fieldName",
+    "fieldType",
+    "fieldValue",
+    "email",
+    "name",
+    "message",
+    "phone",
+    "company",
+    "first_name",
+    "last_name",
+    "firstName",
+    "lastName",
+    "full_name",
+    "comments",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "website",
+    "subject",
+    "tel",
+];
+
 /// True when a field with this name must never be stored.
 pub fn is_sensitive_name(name: &str) -> bool {
+    if KNOWN_SAFE.contains(&name) {
+        return false;
+    }
     let words = name_words(name);
     if words.iter().any(|w| SENSITIVE_WORDS.contains(&w.as_str())) {
         return true;

@@ -161,7 +161,8 @@ async fn gdpr_delete(_: Admin, State(app): State<App>, Path(id): Path<String>) -
     let id = parse_id("leadId", &id)?;
     let lead =
         app.read(move |txn| queries::get_lead(txn, &id)).await?.ok_or(ApiError::NotFound("lead not found".into()))?;
-    let crm = app.sites.get(&lead.client_id).is_some_and(|s| s.crm_enabled);
+    // A lead that reached a CRM is erased there too, even if the site stopped syncing since.
+    let crm = app.sites.get(&lead.client_id).is_some_and(|s| s.crm_enabled) || lead.crm_id.is_some();
     let now = Timestamp::now();
     let deleted = app.write(move |txn| leads::delete_lead(txn, id, crm, now)).await?;
     let crm_queued = crm && (deleted.crm_id.is_some() || deleted.email.is_some());

@@ -6,6 +6,7 @@ pub mod assets;
 pub mod auth;
 pub mod backup;
 pub mod clients;
+pub mod crm;
 pub mod error;
 pub mod events;
 pub mod extract;
@@ -79,6 +80,7 @@ pub fn router(app: App) -> Router {
         .merge(tokens::router())
         .merge(stats::router())
         .merge(backup::router())
+        .merge(crm::router())
         .route_layer(middleware::from_fn_with_state(app.clone(), record_metrics))
         .fallback(not_found)
         .layer(middleware::from_fn(security_headers))
