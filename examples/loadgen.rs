@@ -114,19 +114,42 @@ struct Outcome {
     latencies_us: Vec<u32>,
 }
 
-fn event(n: u64, worker: usize) -> String {
-    if std::env::var("LOADGEN_EVENTS_ONLY").is_ok() {
-        return format!(
-            r##"{{"id":"{}","type":"form_interaction","visitorId":"w{worker}-{n}","sessionId":"s{worker}","formId":"contact","formSelector":"#contact","fields":{{"name":"Load Test","message":"Hello from the benchmark"}},"page":"https://bench.local/contact"}}"##,
-            uuid::Uuid::now_v7()
-        );
+/// Which events the load consists of.
+#[derive(Clone, Copy, PartialEq)]
+enum Mix {
+    /// What the tracker sends for visitors who fill a form: per visitor `tracker_initialized`,
+    /// a `form_interaction` with their email (a partial lead), then the `form_submission`
+    /// that upgrades it: one new lead and one lead update per three events.
+    Session,
+    /// Every event a submission by a new visitor: a new lead each time (the costliest case).
+    Submissions,
+}
+
+fn mix() -> Mix {
+    match std::env::var("LOADGEN_MIX").as_deref() {
+        Ok("submissions") => Mix::Submissions,
+        _ => Mix::Session,
     }
-    // A form submission from a new visitor: the most expensive event (a new lead, its
-    // indexes and counts, the event and its indexes, the dedup entry).
-    format!(
-        r##"{{"id":"{}","type":"form_submission","visitorId":"w{worker}-{n}","sessionId":"s{worker}","formId":"contact","formSelector":"#contact","fields":{{"email":"user{worker}x{n}@example.com","name":"Load Test","message":"Hello from the benchmark"}},"page":"https://bench.local/contact"}}"##,
-        uuid::Uuid::now_v7()
-    )
+}
+
+fn event(n: u64, worker: usize) -> String {
+    let id = uuid::Uuid::now_v7();
+    let (kind, visitor) = match mix() {
+        Mix::Submissions => (2, n),
+        Mix::Session => (n % 3, n / 3),
+    };
+    let common = format!(
+        r##""id":"{id}","visitorId":"w{worker}-{visitor}","sessionId":"s{worker}-{visitor}","page":"https://bench.local/contact","attribution":{{"landingPage":"https://bench.local/?utm_source=news","referrer":"https://search.example/"}}"##
+    );
+    match kind {
+        0 => format!(r#"{{{common},"type":"tracker_initialized"}}"#),
+        1 => format!(
+            r##"{{{common},"type":"form_interaction","trigger":"blur","formId":"contact","formSelector":"#contact","fields":{{"email":"user{worker}x{visitor}@example.com"}},"formProgress":{{"totalFields":4}}}}"##
+        ),
+        _ => format!(
+            r##"{{{common},"type":"form_submission","formId":"contact","formSelector":"#contact","formStartedAt":1761129043000,"fields":{{"email":"user{worker}x{visitor}@example.com","name":"Load Test","message":"Hello from the benchmark"}}}}"##
+        ),
+    }
 }
 
 fn body(phase: Phase, client: &str, n: u64, worker: usize) -> Option<String> {

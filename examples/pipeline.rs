@@ -3,6 +3,9 @@
 //!
 //! `cargo run --release --example pipeline`
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use crm_tracker::domain::enrich::RequestContext;
 use crm_tracker::domain::event::parse_batch;
 use crm_tracker::domain::lead_rules::SiteRules;

@@ -84,7 +84,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// redb's page cache. Its default (1 GiB) would let a busy server grow far past the memory
 /// a small VPS has; the OS page cache still holds the rest of the file.
-pub const CACHE_BYTES: usize = 48 * 1024 * 1024;
+pub const CACHE_BYTES: usize = 16 * 1024 * 1024;
 
 /// The open database. Cheap to clone; reads may run on any (blocking) thread.
 #[derive(Clone)]

@@ -71,8 +71,12 @@ where
     }
 }
 
+/// An ingest job hands its batch back with the answer, so the batch's memory is freed on
+/// the request's thread, not on the writer's (the one serial part of ingest).
+type IngestReply = oneshot::Sender<(Result<IngestOutcome>, IngestBatch)>;
+
 enum Job {
-    Ingest(IngestBatch, oneshot::Sender<Result<IngestOutcome>>),
+    Ingest(IngestBatch, IngestReply),
     Exec(Box<dyn ExecJob>),
     Stop,
 }
@@ -123,7 +127,9 @@ impl Writer {
     pub async fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome> {
         let (reply, answer) = oneshot::channel();
         self.submit(Job::Ingest(batch, reply))?;
-        answer.await.map_err(|_| StoreError::WriterStopped)?
+        let (outcome, batch) = answer.await.map_err(|_| StoreError::WriterStopped)?;
+        drop(batch);
+        outcome
     }
 
     /// Runs `f` in a write transaction; resolves once it is durably committed.
@@ -195,7 +201,7 @@ fn run(db: Arc<Database>, rx: Receiver<Job>, metrics: Arc<Metrics>) {
     // Anything still queued after Stop is answered, not dropped silently.
     while let Ok(job) = rx.try_recv() {
         match job {
-            Job::Ingest(_, reply) => drop(reply.send(Err(StoreError::WriterStopped))),
+            Job::Ingest(batch, reply) => drop(reply.send((Err(StoreError::WriterStopped), batch))),
             Job::Exec(job) => job.finish(Err(StoreError::WriterStopped)),
             Job::Stop => {}
         }
@@ -220,6 +226,7 @@ fn commit_group(db: &Database, jobs: Vec<Job>, metrics: &Metrics, cache: &mut Di
     let had_admin_jobs = !execs.is_empty();
     let mut outcomes = Vec::with_capacity(ingests.len());
     let result = (|| -> Result<()> {
+        let applying = Instant::now();
         let mut txn = db.begin_write()?;
         txn.set_durability(Durability::Immediate)?;
         if !ingests.is_empty() {
@@ -232,6 +239,7 @@ fn commit_group(db: &Database, jobs: Vec<Job>, metrics: &Metrics, cache: &mut Di
         for job in execs.iter_mut() {
             job.run(&txn)?;
         }
+        metrics.writer_apply_seconds.observe(applying.elapsed().as_secs_f64());
         txn.commit()?;
         Ok(())
     })();
@@ -240,10 +248,10 @@ fn commit_group(db: &Database, jobs: Vec<Job>, metrics: &Metrics, cache: &mut Di
         Ok(()) => {
             let mut accepted = 0;
             let mut duplicates = 0;
-            for ((_, reply), outcome) in ingests.into_iter().zip(outcomes) {
+            for ((batch, reply), outcome) in ingests.into_iter().zip(outcomes) {
                 accepted += outcome.accepted;
                 duplicates += outcome.duplicates;
-                let _ = reply.send(Ok(outcome));
+                let _ = reply.send((Ok(outcome), batch));
             }
             metrics.events_ingested.fetch_add(accepted as u64, Relaxed);
             metrics.events_duplicate.fetch_add(duplicates as u64, Relaxed);
@@ -255,8 +263,8 @@ fn commit_group(db: &Database, jobs: Vec<Job>, metrics: &Metrics, cache: &mut Di
         Err(e) => {
             cache.clear();
             tracing::error!(error = %e, "write transaction failed; nothing in it was stored");
-            for (_, reply) in ingests {
-                let _ = reply.send(Err(e.clone()));
+            for (batch, reply) in ingests {
+                let _ = reply.send((Err(e.clone()), batch));
             }
             for job in execs {
                 job.finish(Err(e.clone()));
