@@ -4,10 +4,12 @@
 // starting with `/*! crm-tracker v<version> src-sha256:<hex> */`, hex being the SHA-256 of the
 // exact bytes of its source file (a Rust test recomputes it to catch a stale committed build).
 // The output is reproducible: same sources and terser version, same bytes.
-// The build fails if the core no longer has the shape the server relies on
-// (`!function(C){…}(__CRM_CONFIG__);`, the placeholder exactly once), and prints each file's
-// gzip -9 size against its budget (the core measured with a typical ~300-byte config substituted,
-// as the server serves it).
+// The build fails (exit code 1, nothing written) if the core no longer has the shape the server
+// relies on (`!function(C){…}(__CRM_CONFIG__);`, the placeholder exactly once), or if a file is
+// over its gzip -9 budget: the core as served for a typical site (the config substituted, keys
+// at their default left out, as the server does) ≤ 2,048 bytes, chat ≤ 4,096 bytes. It also
+// prints the core's size with a configured form (what tests/tracker_script.rs measures) and with
+// a heavier config (a form with two fields and the chat widget), warning when over 2,048.
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
@@ -16,14 +18,39 @@ import { minify } from "terser";
 const here = new URL(".", import.meta.url);
 const { version } = JSON.parse(readFileSync(new URL("package.json", here)));
 
+// Configs as the server serves them (src/app/script.rs config_json: serde_json objects, so keys
+// sorted; keys at their default left out).
 const TYPICAL_CONFIG = JSON.stringify({
-  clientId: "0193a5b2-7c1d-7e4f-9a8b-1c2d3e4f5a6b",
-  endpoint: "https://crm.example.com",
-  forms: [{ formId: "0193a5b2-8d2e-7f50-8b9c-2d3e4f5a6b7c", selectors: ["#contact"],
-    fields: [] }],
-  partial: true, consent: "none", honeypot: "website", chat: null,
-  chatSrc: "https://crm.example.com/script/chat.js", debug: false,
+  clientId: "0193a0b4-6f6a-7c3e-9d2a-5b1c2d3e4f50",
+  endpoint: "https://tracker.example.com",
 });
+const OTHER_CONFIGS = {
+  // what src/app/script.rs sends today for a default site: it always writes "partial"
+  "default site (partial: true)": JSON.stringify({
+    clientId: "0193a0b4-6f6a-7c3e-9d2a-5b1c2d3e4f50",
+    endpoint: "https://tracker.example.com",
+    partial: true,
+  }),
+  // tests/tracker_script.rs size_budget: one configured form with one field, a honeypot
+  "one form": JSON.stringify({
+    clientId: "0193a0b4-6f6a-7c3e-9d2a-5b1c2d3e4f50",
+    endpoint: "http://127.0.0.1:41234",
+    forms: [{ fields: [{ name: "email", selector: "#email", type: "email" }],
+      formId: "0193a0b4-7a1b-7c3e-8d2a-6b1c2d3e4f51", selectors: ["#contact"] }],
+    honeypot: "website",
+    partial: true,
+  }),
+  // a form with two fields and the chat widget
+  heavy: JSON.stringify({
+    chat: { title: "Questions? Ask Example Ltd" },
+    chatSrc: "https://tracker.example.com/script/chat.js",
+    clientId: "0193a0b4-6f6a-7c3e-9d2a-5b1c2d3e4f50",
+    endpoint: "https://tracker.example.com",
+    forms: [{ fields: [{ name: "email", selector: "#email", type: "email" }, { name: "name", selector: "#fullname", type: "text" }],
+      formId: "0193a0b4-7a1b-7c3e-8d2a-6b1c2d3e4f51", selectors: ["#contact"] }],
+    partial: true,
+  }),
+};
 
 const terserOptions = {
   ecma: 2020,
@@ -34,6 +61,8 @@ const terserOptions = {
     unsafe_methods: true,
     unsafe_regexp: true,
     pure_getters: true,
+    unsafe_comps: true,
+    unsafe_math: true,
     booleans_as_integers: false,
     drop_console: false,
   },
@@ -46,7 +75,9 @@ const builds = [
   { name: "chat", budget: 4096 },
 ];
 
-mkdirSync(new URL("dist/", here), { recursive: true });
+const gzip = text => gzipSync(text, { level: 9 }).length;
+const outputs = [];
+let failed = false;
 for (const { name, budget, core } of builds) {
   const src = readFileSync(new URL(`src/${name}.js`, here));
   const hash = createHash("sha256").update(src).digest("hex");
@@ -58,10 +89,23 @@ for (const { name, budget, core } of builds) {
     if (uses !== 1 || !/^!function\(\w+\)\{[\s\S]*\}\(__CRM_CONFIG__\);$/.test(code))
       throw new Error(`dist/${name}.min.js must be !function(C){…}(__CRM_CONFIG__); with the placeholder once (found ${uses})`);
   }
-  const served = core ? out.replace("__CRM_CONFIG__", TYPICAL_CONFIG) : out;
-  const gz = gzipSync(served, { level: 9 }).length;
-
-  writeFileSync(new URL(`dist/${name}.min.js`, here), out);
+  const gz = gzip(core ? out.replace("__CRM_CONFIG__", TYPICAL_CONFIG) : out);
   console.log(`dist/${name}.min.js  ${out.length} bytes, ${gz} gzip -9${core ? " (typical config substituted)" : ""}, budget ${budget}`);
-  if (gz > budget) console.warn(`WARNING: dist/${name}.min.js is ${gz - budget} bytes over its gzip budget`);
+  if (gz > budget) {
+    console.error(`ERROR: dist/${name}.min.js is ${gz - budget} bytes over its gzip budget`);
+    failed = true;
+  }
+  if (core) {
+    for (const [label, config] of Object.entries(OTHER_CONFIGS)) {
+      const size = gzip(out.replace("__CRM_CONFIG__", config));
+      console.log(`  with the ${label} config: ${size} gzip -9${size > budget ? `  WARNING: ${size - budget} over ${budget}` : ""}`);
+    }
+  }
+  outputs.push([name, out]);
 }
+if (failed) {
+  console.error("build failed: nothing written");
+  process.exit(1);
+}
+mkdirSync(new URL("dist/", here), { recursive: true });
+for (const [name, out] of outputs) writeFileSync(new URL(`dist/${name}.min.js`, here), out);

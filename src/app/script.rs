@@ -68,7 +68,9 @@ pub fn config_json(site: &Site, base: &str) -> String {
     if !forms.is_empty() {
         cfg.insert("forms".into(), Value::Array(forms));
     }
-    cfg.insert("partial".into(), json!(c.config.partial_capture)); // the tracker reads a missing `partial` as off
+    if !c.config.partial_capture {
+        cfg.insert("partial".into(), json!(false));
+    }
     if c.config.consent_mode == ConsentMode::Required {
         cfg.insert("consent".into(), json!("required"));
     }
