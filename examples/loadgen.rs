@@ -12,6 +12,8 @@
 //!    after a durable commit),
 //! 3. 20-event `POST /v1/track/batch` events/s,
 //!
+//! with tracker-session events by default (`LOADGEN_MIX=submissions`: every event a new lead),
+//!
 //! and prints the server's resident memory afterwards. It only talks to 127.0.0.1 and
 //! stops by itself.
 
@@ -257,6 +259,15 @@ fn main() {
         args.connections,
         args.seconds,
         std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!(
+        "event mix: {}",
+        match mix() {
+            Mix::Session =>
+                "tracker sessions (tracker_initialized; form_interaction with an email = new partial lead; \
+                             form_submission = upgrades it); LOADGEN_MIX=submissions for a new lead per event",
+            Mix::Submissions => "every event a form_submission by a new visitor: one new lead per event",
+        }
     );
 
     // One thread for the generator: the server keeps the rest of the machine.
