@@ -28,7 +28,7 @@
  *   that holds an email (by sendBeacon);
  * - a queue persisted in localStorage (in memory only when storage is blocked). Submissions and
  *   chat messages are sent at once, other events when 10 are queued or after 5 s; a request
- *   carries the 5 oldest events (so it stays far below the server's 64 KiB) and the next goes
+ *   carries the 10 oldest events (far below the server's 64 KiB for ordinary forms) and the next goes
  *   when it succeeds. fetch(keepalive) normally, sendBeacon when the page is hidden. An event
  *   leaves the queue only after a 2xx (or a permanent 4xx) and keeps its id across retries and
  *   reloads, so the server can drop duplicates. Network errors, 5xx and 429 are retried after
@@ -106,13 +106,13 @@
       sid = (t = now()) => (t - P.t < 18e5 || (P.s = uuid(), NEWS = 1), P.t = t, P.s),
       // a failed fetch: retry after Retry-After (429, 503), else 1 s, 2 s, 4 s … 5 min
       fail = T(r => setTimeout(T(() => send(F = 0)), r.headers?.get("Retry-After") * 1e3 || Math.min(1e3 * 2 ** tries++, 3e5))),
-      // send() posts the 5 oldest events with fetch, one request at a time; send(1) (page
+      // send() posts the 10 oldest events with fetch, one request at a time; send(1) (page
       // hidden) hands them to sendBeacon and keeps them queued: a beacon's fate is unknown, so
       // they go again later (same ids; the server drops duplicates). A string body is sent as
       // text/plain;charset=UTF-8: no CORS preflight.
       send = (b, c, body) => {
         if (b || !F) {
-          body = JSON.stringify({ clientId: C.clientId, events: c = P.q.slice(0, 5) });
+          body = JSON.stringify({ clientId: C.clientId, events: c = P.q.slice(0, 10) });
           c[0] && (b ? N.sendBeacon(URL_, body) : (F = 1, fetch(URL_, { method: "POST", keepalive: !0, body })
             // 2xx: stored; other 4xx: refused for good. Both leave the queue.
             .then(T(r => r.status < 500 && r.status - 429 ? (P.q = P.q.filter(e => !c.includes(e)), save(), F = tries = 0, send()) : fail(r)), fail)))
