@@ -57,7 +57,9 @@ struct RouteStats {
 }
 
 pub struct Metrics {
-    routes: Mutex<BTreeMap<(String, String), RouteStats>>,
+    /// route pattern → method → stats; nested so a request looks its entry up by `&str` and
+    /// allocates only the first time a route/method pair is seen.
+    routes: Mutex<BTreeMap<String, BTreeMap<String, RouteStats>>>,
     pub events_ingested: AtomicU64,
     pub events_duplicate: AtomicU64,
     pub events_rejected: AtomicU64,
@@ -96,9 +98,15 @@ impl Metrics {
     /// so label cardinality stays bounded.
     pub fn record_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
         let Ok(mut routes) = self.routes.lock() else { return };
-        let stats = routes
-            .entry((method.to_string(), route.to_string()))
-            .or_insert_with(|| RouteStats { by_status: BTreeMap::new(), latency: Histogram::new(LATENCY_BOUNDS) });
+        if !routes.contains_key(route) {
+            routes.insert(route.to_string(), BTreeMap::new());
+        }
+        let Some(methods) = routes.get_mut(route) else { return };
+        if !methods.contains_key(method) {
+            let fresh = RouteStats { by_status: BTreeMap::new(), latency: Histogram::new(LATENCY_BOUNDS) };
+            methods.insert(method.to_string(), fresh);
+        }
+        let Some(stats) = methods.get_mut(method) else { return };
         *stats.by_status.entry(status).or_default() += 1;
         stats.latency.observe(elapsed.as_secs_f64());
     }
@@ -110,7 +118,9 @@ impl Metrics {
         let routes = self.routes.lock().map(|r| {
             let mut text = String::new();
             let mut latency = String::new();
-            for ((method, route), stats) in r.iter() {
+            for (route, method, stats) in
+                r.iter().flat_map(|(route, m)| m.iter().map(move |(method, s)| (route, method, s)))
+            {
                 let labels = format!("method=\"{}\",route=\"{}\"", escape_label(method), escape_label(route));
                 for (status, n) in &stats.by_status {
                     let _ = writeln!(text, "crm_http_requests_total{{{labels},status=\"{status}\"}} {n}");

@@ -22,7 +22,7 @@ async fn admin_routes_need_a_valid_token() {
     assert_eq!(r.status(), 401);
 
     // A token works until it is revoked.
-    let created: Value = t.post("/v1/tokens").json(&json!({"name": "ci"})).send().await.unwrap().json().await.unwrap();
+    let created: Value = t.post_json("/v1/tokens", json!({"name": "ci"})).await;
     let secret = created["token"].as_str().unwrap().to_string();
     assert_eq!(t.http.get(t.url("/v1/clients")).bearer_auth(&secret).send().await.unwrap().status(), 200);
     let list = t.get_json("/v1/tokens").await;
@@ -68,14 +68,8 @@ async fn clients_crud_and_validation() {
     assert_eq!(r.status(), 415);
 
     let updated: Value = t
-        .put(&format!("/v1/clients/{id}"))
-        .json(&json!({"config": {"partialCapture": false, "consentMode": "required"}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .put_json(&format!("/v1/clients/{id}"), json!({"config": {"partialCapture": false, "consentMode": "required"}}))
+        .await;
     assert_eq!(updated["config"]["partialCapture"], false);
     assert_eq!(updated["config"]["consentMode"], "required");
     assert_eq!(updated["name"], "Shop");
@@ -110,28 +104,17 @@ async fn clients_crud_and_validation() {
 async fn forms_fields_mappings_and_cascades() {
     let t = spawn_app().await;
     let (client, _) = t.create_site("example.com").await;
-    let form: Value = t
-        .post(&format!("/v1/clients/{client}/forms"))
-        .json(&json!({"formName": "Contact", "formSelector": "#contact", "alternativeSelectors": ["form.contact"], "pageUrl": "/contact"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let form: Value = t.post_json(&format!("/v1/clients/{client}/forms"), json!({"formName": "Contact", "formSelector": "#contact", "alternativeSelectors": ["form.contact"], "pageUrl": "/contact"})).await;
     let form_id = form["formId"].as_str().unwrap().to_string();
     let r = t.post(&format!("/v1/clients/{client}/forms")).json(&json!({"formName": "x"})).send().await.unwrap();
     assert_eq!(r.status(), 400);
 
     let field: Value = t
-        .post(&format!("/v1/forms/{form_id}/fields"))
-        .json(&json!({"fieldName": "email", "fieldType": "email", "fieldSelector": "#email", "isRequired": true}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .post_json(
+            &format!("/v1/forms/{form_id}/fields"),
+            json!({"fieldName": "email", "fieldType": "email", "fieldSelector": "#email", "isRequired": true}),
+        )
+        .await;
     let field_id = field["fieldId"].as_str().unwrap().to_string();
     let r = t
         .post(&format!("/v1/forms/{form_id}/fields"))
@@ -143,14 +126,11 @@ async fn forms_fields_mappings_and_cascades() {
 
     assert_eq!(t.get_json(&format!("/v1/fields/{field_id}/mapping")).await, Value::Null);
     let mapping: Value = t
-        .post(&format!("/v1/fields/{field_id}/mapping"))
-        .json(&json!({"targetEntity": "Lead", "targetField": "Email", "transform": "lowercase"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .post_json(
+            &format!("/v1/fields/{field_id}/mapping"),
+            json!({"targetEntity": "Lead", "targetField": "Email", "transform": "lowercase"}),
+        )
+        .await;
     let mapping_id = mapping["mappingId"].as_str().unwrap().to_string();
     let again =
         t.post(&format!("/v1/fields/{field_id}/mapping")).json(&json!({"targetField": "Email"})).send().await.unwrap();
@@ -223,15 +203,8 @@ async fn lead_list_filters_cursor_update_and_delete() {
 
     // Update and delete.
     let lead_id = by_email["items"][0]["leadId"].as_str().unwrap().to_string();
-    let updated: Value = t
-        .put(&format!("/v1/leads/{lead_id}"))
-        .json(&json!({"status": "partial", "company": "Acme"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let updated: Value =
+        t.put_json(&format!("/v1/leads/{lead_id}"), json!({"status": "partial", "company": "Acme"})).await;
     assert_eq!((updated["status"].as_str(), updated["company"].as_str()), (Some("partial"), Some("Acme")));
     assert_eq!(
         t.put(&format!("/v1/leads/{lead_id}")).json(&json!({"email": "nope"})).send().await.unwrap().status(),

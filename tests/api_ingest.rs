@@ -348,27 +348,17 @@ async fn configured_form_mappings_drive_the_lead() {
     let t = spawn_app().await;
     let (client, _) = t.create_site("example.com").await;
     let form: Value = t
-        .post(&format!("/v1/clients/{client}/forms"))
-        .json(&json!({"formName": "Quote", "formSelector": "#quote", "pageUrl": "/quote"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .post_json(
+            &format!("/v1/clients/{client}/forms"),
+            json!({"formName": "Quote", "formSelector": "#quote", "pageUrl": "/quote"}),
+        )
+        .await;
     let form_id = form["formId"].as_str().unwrap();
     for (name, target, transform) in
         [("input_1", "Name", "splitName"), ("input_2", "Email", "lowercase"), ("input_3", "Company", "uppercase")]
     {
-        let field: Value = t
-            .post(&format!("/v1/forms/{form_id}/fields"))
-            .json(&json!({"fieldName": name, "fieldType": "text"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let field: Value =
+            t.post_json(&format!("/v1/forms/{form_id}/fields"), json!({"fieldName": name, "fieldType": "text"})).await;
         let r = t
             .post(&format!("/v1/fields/{}/mapping", field["fieldId"].as_str().unwrap()))
             .json(&json!({"targetEntity": "Lead", "targetField": target, "transform": transform}))

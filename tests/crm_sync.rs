@@ -38,25 +38,11 @@ fn secs(n: i64) -> i64 {
 /// A configured form whose fields carry mappings; returns its id.
 async fn mapped_form(t: &TestApp, client: &str, mappings: &[(&str, &str, Option<&str>, bool)]) -> String {
     let form: Value = t
-        .post(&format!("/v1/clients/{client}/forms"))
-        .json(&json!({"formName": "Quote", "formSelector": "#quote"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .post_json(&format!("/v1/clients/{client}/forms"), json!({"formName": "Quote", "formSelector": "#quote"}))
+        .await;
     let form_id = form["formId"].as_str().unwrap().to_string();
     for (name, target, transform, required) in mappings {
-        let field: Value = t
-            .post(&format!("/v1/forms/{form_id}/fields"))
-            .json(&json!({"fieldName": name}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let field: Value = t.post_json(&format!("/v1/forms/{form_id}/fields"), json!({"fieldName": name})).await;
         let r = t
             .post(&format!("/v1/fields/{}/mapping", field["fieldId"].as_str().unwrap()))
             .json(&json!({"targetField": target, "transform": transform, "isRequired": required}))

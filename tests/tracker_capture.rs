@@ -316,14 +316,11 @@ async fn configured_form_carries_its_form_id() {
     let t = spawn_app().await;
     let client = site(&t).await;
     let form: Value = t
-        .post(&format!("/v1/clients/{client}/forms"))
-        .json(&json!({"formName": "Quote", "formSelector": "#nope", "alternativeSelectors": ["form.quote-form"]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .post_json(
+            &format!("/v1/clients/{client}/forms"),
+            json!({"formName": "Quote", "formSelector": "#nope", "alternativeSelectors": ["form.quote-form"]}),
+        )
+        .await;
     let form_id = form["formId"].as_str().unwrap().to_string();
     let r = t
         .post(&format!("/v1/forms/{form_id}/fields"))

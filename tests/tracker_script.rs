@@ -166,14 +166,11 @@ async fn settings_forms_and_fields_change_the_served_config_and_etag() {
     assert!(cfg0["chat"].is_null(), "no chat unless enabled: {cfg0}");
 
     let form: Value = t
-        .post(&format!("/v1/clients/{client}/forms"))
-        .json(&json!({"formName": "Quote", "formSelector": "#quote", "alternativeSelectors": ["form.quote"]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .post_json(
+            &format!("/v1/clients/{client}/forms"),
+            json!({"formName": "Quote", "formSelector": "#quote", "alternativeSelectors": ["form.quote"]}),
+        )
+        .await;
     let form_id = form["formId"].as_str().unwrap().to_string();
     let (etag1, cfg1) = etag_and_config().await;
     assert_ne!(etag1, etag0, "adding a form changes the ETag");
@@ -273,14 +270,8 @@ async fn size_budget() {
     let t = spawn_app().await;
     let (client, _) = t.create_site("www.example-company.com").await;
     let form: Value = t
-        .post(&format!("/v1/clients/{client}/forms"))
-        .json(&json!({"formName": "Contact", "formSelector": "#contact"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .post_json(&format!("/v1/clients/{client}/forms"), json!({"formName": "Contact", "formSelector": "#contact"}))
+        .await;
     let r = t
         .post(&format!("/v1/forms/{}/fields", form["formId"].as_str().unwrap()))
         .json(&json!({"fieldName": "email", "fieldType": "email", "fieldSelector": "#email"}))

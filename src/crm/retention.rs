@@ -87,15 +87,19 @@ fn scan_range(client: &Id, after: Option<Id16>, cutoff: Timestamp) -> std::ops::
         ..=pair(client.as_bytes(), &v7_bound(cutoff.plus_millis(ID_SLACK_MS), true))
 }
 
-/// Up to [`CHUNK`] candidates after `after`, and the last key looked at.
-fn old_leads(
+/// Up to [`CHUNK`] of `client`'s records (listed by `index`, a client ++ id table) after
+/// `after` that `expired` takes, and the last key looked at.
+fn old_records<T: serde::de::DeserializeOwned>(
     txn: &ReadTransaction,
+    index: redb::TableDefinition<Pair, ()>,
+    records: redb::TableDefinition<Id16, &[u8]>,
     client: &Id,
     after: Option<Id16>,
     cutoff: Timestamp,
+    expired: fn(&T, Timestamp) -> bool,
 ) -> Result<(Vec<Id>, Option<Id16>)> {
-    let by_client = txn.open_table(LEADS_BY_CLIENT)?;
-    let table = txn.open_table(LEADS)?;
+    let by_client = txn.open_table(index)?;
+    let table = txn.open_table(records)?;
     let mut found = Vec::new();
     let mut last = None;
     for entry in by_client.range(scan_range(client, after, cutoff))? {
@@ -103,8 +107,8 @@ fn old_leads(
         let id = second_half(&key.value());
         last = Some(id);
         if let Some(bytes) = table.get(id)? {
-            let lead: Lead = decode(bytes.value())?;
-            if expired_lead(&lead, cutoff) {
+            let record: T = decode(bytes.value())?;
+            if expired(&record, cutoff) {
                 found.push(Id::from_bytes(id));
                 if found.len() >= CHUNK {
                     break;
@@ -119,7 +123,8 @@ async fn expire_leads(app: &App, client: Id, cutoff: Timestamp, now: Timestamp) 
     let mut deleted = 0;
     let mut after = None;
     loop {
-        let (ids, last) = app.read(move |txn| old_leads(txn, &client, after, cutoff)).await?;
+        let (ids, last) =
+            app.read(move |txn| old_records(txn, LEADS_BY_CLIENT, LEADS, &client, after, cutoff, expired_lead)).await?;
         let full = ids.len() >= CHUNK;
         if !ids.is_empty() {
             deleted += app.write(move |txn| delete_expired_leads(txn, &ids, cutoff, now)).await?;
@@ -151,38 +156,17 @@ fn delete_expired_leads(txn: &WriteTransaction, ids: &[Id], cutoff: Timestamp, n
     Ok(deleted)
 }
 
-fn old_events(
-    txn: &ReadTransaction,
-    client: &Id,
-    after: Option<Id16>,
-    cutoff: Timestamp,
-) -> Result<(Vec<Id>, Option<Id16>)> {
-    let by_client = txn.open_table(EVENTS_BY_CLIENT)?;
-    let table = txn.open_table(EVENTS)?;
-    let mut found = Vec::new();
-    let mut last = None;
-    for entry in by_client.range(scan_range(client, after, cutoff))? {
-        let (key, _) = entry?;
-        let id = second_half(&key.value());
-        last = Some(id);
-        if let Some(bytes) = table.get(id)? {
-            let event: Event = decode(bytes.value())?;
-            if event.created_at < cutoff {
-                found.push(Id::from_bytes(id));
-                if found.len() >= CHUNK {
-                    break;
-                }
-            }
-        }
-    }
-    Ok((found, last))
-}
-
 async fn expire_events(app: &App, client: Id, cutoff: Timestamp) -> Result<usize> {
     let mut deleted = 0;
     let mut after = None;
     loop {
-        let (ids, last) = app.read(move |txn| old_events(txn, &client, after, cutoff)).await?;
+        let (ids, last) = app
+            .read(move |txn| {
+                old_records(txn, EVENTS_BY_CLIENT, EVENTS, &client, after, cutoff, |e: &Event, cutoff| {
+                    e.created_at < cutoff
+                })
+            })
+            .await?;
         let full = ids.len() >= CHUNK;
         if !ids.is_empty() {
             deleted += app.write(move |txn| delete_events(txn, &ids)).await?;

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::auth::Admin;
 use super::error::{ApiError, ApiResult};
-use super::extract::{JsonBody, QueryParams, parse_id};
+use super::extract::{JsonBody, QueryParams, nonempty, parse_id};
 use crate::app::App;
 use crate::crm::config::CrmInput;
 use crate::crm::outbox::Replay;
@@ -31,10 +31,6 @@ pub fn router() -> Router<App> {
         .route("/v1/crm/jobs/{job_id}/replay", post(replay_job))
         .route("/v1/crm/dead-letters", get(dead_letters))
         .route("/v1/gdpr/export", get(gdpr_export))
-}
-
-fn nonempty(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
 fn limit(v: &Option<String>, default: usize, max: usize) -> ApiResult<usize> {

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::auth::Admin;
 use super::error::{ApiError, ApiResult};
-use super::extract::{QueryParams, parse_id};
+use super::extract::{QueryParams, nonempty, parse_id};
 use super::leads::{parse_cursor, parse_limit, parse_time};
 use crate::app::App;
 use crate::domain::model::EventType;
@@ -29,10 +29,6 @@ struct EventQuery {
     to: Option<String>,
     cursor: Option<String>,
     limit: Option<String>,
-}
-
-fn nonempty(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
 async fn list(_: Admin, State(app): State<App>, QueryParams(q): QueryParams<EventQuery>) -> ApiResult<Json<Value>> {

@@ -74,3 +74,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
 pub fn parse_id(name: &str, text: &str) -> Result<Id, ApiError> {
     Id::parse_str(text.trim()).map_err(|_| ApiError::invalid_param(name, format!("{text:?} is not a UUID")))
 }
+
+/// A query parameter's value, treating absent, empty and blank alike.
+pub fn nonempty(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::auth::Admin;
 use super::error::{ApiError, ApiResult};
-use super::extract::{JsonBody, QueryParams, parse_id};
+use super::extract::{JsonBody, QueryParams, nonempty, parse_id};
 use crate::app::App;
 use crate::domain::model::{Id, Lead, LeadQuality, LeadStatus};
 use crate::domain::time::Timestamp;
@@ -41,10 +41,6 @@ pub struct LeadQuery {
     to: Option<String>,
     cursor: Option<String>,
     limit: Option<String>,
-}
-
-fn nonempty(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
 pub fn parse_time(name: &str, v: &Option<String>, end_of_day: bool) -> ApiResult<Option<Timestamp>> {

@@ -45,11 +45,12 @@ pub fn base_url(app: &App, headers: &HeaderMap) -> String {
 
 async fn record_metrics(State(app): State<App>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().as_str().to_string();
-    let route =
-        request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    // Both clones are cheap (a known method, a shared route string): no allocation per request.
+    let method = request.method().clone();
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let response = next.run(request).await;
-    app.metrics.record_request(&method, &route, response.status().as_u16(), started.elapsed());
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    app.metrics.record_request(method.as_str(), route, response.status().as_u16(), started.elapsed());
     response
 }
 

@@ -8,7 +8,7 @@
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::json;
@@ -88,30 +88,17 @@ async fn preflight(State(app): State<App>, headers: HeaderMap) -> Response {
     response
 }
 
-async fn track_single(
-    state: State<App>,
-    peer: ConnectInfo<SocketAddr>,
-    method: Method,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    handle(state, peer, method, headers, body, false).await
+async fn track_single(state: State<App>, peer: ConnectInfo<SocketAddr>, headers: HeaderMap, body: Body) -> Response {
+    handle(state, peer, headers, body, false).await
 }
 
-async fn track_batch(
-    state: State<App>,
-    peer: ConnectInfo<SocketAddr>,
-    method: Method,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    handle(state, peer, method, headers, body, true).await
+async fn track_batch(state: State<App>, peer: ConnectInfo<SocketAddr>, headers: HeaderMap, body: Body) -> Response {
+    handle(state, peer, headers, body, true).await
 }
 
 async fn handle(
     State(app): State<App>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    _method: Method,
     headers: HeaderMap,
     body: Body,
     batch: bool,

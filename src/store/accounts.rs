@@ -1,12 +1,12 @@
 //! Dashboard users and their sessions. Sessions are stored under the SHA-256 of their id,
 //! so a copy of the data file does not hand out live sessions.
 
-use redb::{ReadTransaction, ReadableTable, WriteTransaction};
+use redb::{ReadTransaction, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
+use super::Result;
 use super::codec::{decode, encode};
 use super::tables::*;
-use super::{Result, StoreError};
 use crate::domain::time::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -69,11 +69,4 @@ pub fn prune_sessions(txn: &WriteTransaction, now: Timestamp) -> Result<usize> {
         keep
     })?;
     Ok(n)
-}
-
-pub fn ensure_user_absent(txn: &WriteTransaction, username: &str) -> Result<()> {
-    if txn.open_table(USERS)?.get(username)?.is_some() {
-        return Err(StoreError::Conflict(format!("user {username} already exists")));
-    }
-    Ok(())
 }

@@ -34,31 +34,12 @@ fn copy_table<K: redb::Key + 'static, V: redb::Value + 'static>(
 /// Copies every table of the snapshot into `dst`; returns the number of entries copied.
 fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> Result<u64> {
     let mut n = 0;
-    n += copy_table(src, dst, META)?;
-    n += copy_table(src, dst, CLIENTS)?;
-    n += copy_table(src, dst, CLIENTS_BY_DOMAIN)?;
-    n += copy_table(src, dst, CLIENT_KEYS)?;
-    n += copy_table(src, dst, FORMS)?;
-    n += copy_table(src, dst, FORMS_BY_CLIENT)?;
-    n += copy_table(src, dst, FIELDS)?;
-    n += copy_table(src, dst, FIELDS_BY_FORM)?;
-    n += copy_table(src, dst, MAPPINGS)?;
-    n += copy_table(src, dst, MAPPING_BY_FIELD)?;
-    n += copy_table(src, dst, LEADS)?;
-    n += copy_table(src, dst, LEADS_BY_CLIENT)?;
-    n += copy_table(src, dst, LEADS_BY_EMAIL)?;
-    n += copy_table(src, dst, LEAD_COUNTS)?;
-    n += copy_table(src, dst, EVENTS)?;
-    n += copy_table(src, dst, EVENTS_BY_CLIENT)?;
-    n += copy_table(src, dst, EVENTS_BY_LEAD)?;
-    n += copy_table(src, dst, SEEN_EVENT_IDS)?;
-    n += copy_table(src, dst, TOKENS)?;
-    n += copy_table(src, dst, TOKENS_BY_HASH)?;
-    n += copy_table(src, dst, USERS)?;
-    n += copy_table(src, dst, SESSIONS)?;
-    n += copy_table(src, dst, DISCOVERED_FORMS)?;
-    n += copy_table(src, dst, OUTBOX)?;
-    n += copy_table(src, dst, SYNC_ATTEMPTS)?;
+    macro_rules! copy {
+        ($t:ident) => {
+            n += copy_table(src, dst, $t)?;
+        };
+    }
+    crate::for_each_table!(copy);
     Ok(n)
 }
 

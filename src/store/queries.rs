@@ -7,7 +7,6 @@
 use redb::{ReadTransaction, ReadableTable};
 use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, HashMap};
-use uuid::Uuid;
 
 use super::codec::decode;
 use super::tables::*;
@@ -49,6 +48,41 @@ pub fn v7_bound(ts: Timestamp, upper: bool) -> Id16 {
     let ms = ts.millis().max(0) as u64;
     b[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
     b
+}
+
+/// Fills a page from ids in list order: loads each record from `table`, keeps those
+/// `accept` takes, skips the cursor itself, and stops at `limit` items or [`SCAN_BUDGET`]
+/// entries looked at. There is a next cursor only when the scan stopped early and entries
+/// remain.
+fn collect_page<T: DeserializeOwned>(
+    mut ids: Box<dyn Iterator<Item = Result<Id16>> + '_>,
+    table: &impl ReadableTable<Id16, &'static [u8]>,
+    cursor: Option<Id>,
+    limit: usize,
+    accept: impl Fn(&T) -> bool,
+) -> Result<Page<T>> {
+    let mut items = Vec::new();
+    let mut scanned = 0;
+    let mut last = None;
+    for id in ids.by_ref() {
+        let id = id?;
+        if cursor.is_some_and(|c| c.as_bytes() == &id) {
+            continue;
+        }
+        scanned += 1;
+        last = Some(id);
+        if let Some(bytes) = table.get(id)? {
+            let record: T = decode(bytes.value())?;
+            if accept(&record) {
+                items.push(record);
+            }
+        }
+        if items.len() >= limit || scanned >= SCAN_BUDGET {
+            break;
+        }
+    }
+    let more = (items.len() >= limit || scanned >= SCAN_BUDGET) && ids.next().is_some();
+    Ok(Page { next_cursor: if more { last.map(Id::from_bytes) } else { None }, items })
 }
 
 pub fn get_client(txn: &ReadTransaction, id: &Id) -> Result<Option<Client>> {
@@ -153,19 +187,7 @@ pub fn all_client_bundles(txn: &ReadTransaction) -> Result<Vec<ClientBundle>> {
     Ok(out)
 }
 
-pub fn client_by_key_hash(txn: &ReadTransaction, hash: &Pair) -> Result<Option<Id>> {
-    Ok(txn.open_table(CLIENT_KEYS)?.get(*hash)?.map(|g| Id::from_bytes(g.value())))
-}
-
 // ---- tokens --------------------------------------------------------------------------
-
-pub fn token_by_hash(txn: &ReadTransaction, hash: &Pair) -> Result<Option<ApiToken>> {
-    let id = txn.open_table(TOKENS_BY_HASH)?.get(*hash)?.map(|g| Id::from_bytes(g.value()));
-    match id {
-        Some(id) => get(txn, TOKENS, &id),
-        None => Ok(None),
-    }
-}
 
 pub fn list_tokens(txn: &ReadTransaction) -> Result<Vec<ApiToken>> {
     let table = txn.open_table(TOKENS)?;
@@ -229,7 +251,7 @@ pub fn list_leads(txn: &ReadTransaction, filter: &LeadFilter, cursor: Option<Id>
         // Strictly before the cursor.
         upper = upper.min(*c.as_bytes());
     }
-    let mut ids: Box<dyn Iterator<Item = Result<Id16>>> = match (&filter.email, filter.client_id) {
+    let ids: Box<dyn Iterator<Item = Result<Id16>>> = match (&filter.email, filter.client_id) {
         (Some(email), Some(client)) => {
             let table = txn.open_table(LEADS_BY_EMAIL)?;
             let start = email_key(client.as_bytes(), email, Some(&lower));
@@ -252,29 +274,7 @@ pub fn list_leads(txn: &ReadTransaction, filter: &LeadFilter, cursor: Option<Id>
         }
         _ => Box::new(leads.range(lower..=upper)?.rev().map(|e| e.map(|(k, _)| k.value()).map_err(StoreError::from))),
     };
-    let mut items = Vec::new();
-    let mut scanned = 0;
-    let mut last = None;
-    for id in ids.by_ref() {
-        let id = id?;
-        if cursor.is_some_and(|c| c.as_bytes() == &id) {
-            continue;
-        }
-        scanned += 1;
-        last = Some(id);
-        if let Some(bytes) = leads.get(id)? {
-            let lead: Lead = decode(bytes.value())?;
-            if filter.accepts(&lead) {
-                items.push(lead);
-            }
-        }
-        if items.len() >= limit || scanned >= SCAN_BUDGET {
-            break;
-        }
-    }
-    // There is a next page only if the scan stopped early and entries remain.
-    let more = (items.len() >= limit || scanned >= SCAN_BUDGET) && ids.next().is_some();
-    Ok(Page { next_cursor: if more { last.map(Id::from_bytes) } else { None }, items })
+    collect_page(ids, &leads, cursor, limit, |lead: &Lead| filter.accepts(lead))
 }
 
 pub fn lead_counts(txn: &ReadTransaction) -> Result<Vec<(&'static str, u64)>> {
@@ -310,7 +310,7 @@ pub fn list_events(
     if let Some(c) = cursor {
         upper = upper.min(*c.as_bytes());
     }
-    let mut ids: Box<dyn Iterator<Item = Result<Id16>>> = match (filter.lead_id, filter.client_id) {
+    let ids: Box<dyn Iterator<Item = Result<Id16>>> = match (filter.lead_id, filter.client_id) {
         (Some(lead), _) => {
             let table = txn.open_table(EVENTS_BY_LEAD)?;
             let range = table.range(pair(lead.as_bytes(), &lower)..=pair(lead.as_bytes(), &upper))?;
@@ -325,30 +325,9 @@ pub fn list_events(
             Box::new(events.range(lower..=upper)?.rev().map(|e| e.map(|(k, _)| k.value()).map_err(StoreError::from)))
         }
     };
-    let mut items = Vec::new();
-    let mut scanned = 0;
-    let mut last = None;
-    for id in ids.by_ref() {
-        let id = id?;
-        if cursor.is_some_and(|c| c.as_bytes() == &id) {
-            continue;
-        }
-        scanned += 1;
-        last = Some(id);
-        if let Some(bytes) = events.get(id)? {
-            let event: Event = decode(bytes.value())?;
-            let ok = filter.event_type.is_none_or(|t| t == event.event_type)
-                && filter.client_id.is_none_or(|c| c == event.client_id);
-            if ok {
-                items.push(event);
-            }
-        }
-        if items.len() >= limit || scanned >= SCAN_BUDGET {
-            break;
-        }
-    }
-    let more = (items.len() >= limit || scanned >= SCAN_BUDGET) && ids.next().is_some();
-    Ok(Page { next_cursor: if more { last.map(Id::from_bytes) } else { None }, items })
+    collect_page(ids, &events, cursor, limit, |event: &Event| {
+        filter.event_type.is_none_or(|t| t == event.event_type) && filter.client_id.is_none_or(|c| c == event.client_id)
+    })
 }
 
 // ---- discovered forms and stats ------------------------------------------------------
@@ -480,8 +459,4 @@ pub fn overview(txn: &ReadTransaction, client: Option<Id>, days: u32, now: Times
         None => txn.open_table(EVENTS)?.range(lower..)?.count() as u64,
     };
     Ok(Overview { days: by_day.into_values().collect(), partial_to_submitted: conversion, top_forms: top, totals })
-}
-
-pub fn new_id() -> Id {
-    Uuid::now_v7()
 }

@@ -16,31 +16,12 @@ const VERSION_KEY: &str = "schema_version";
 
 /// Opens every table so they exist in a new file (redb creates tables on first open).
 fn create_all(txn: &WriteTransaction) -> Result<()> {
-    txn.open_table(META)?;
-    txn.open_table(CLIENTS)?;
-    txn.open_table(CLIENTS_BY_DOMAIN)?;
-    txn.open_table(CLIENT_KEYS)?;
-    txn.open_table(FORMS)?;
-    txn.open_table(FORMS_BY_CLIENT)?;
-    txn.open_table(FIELDS)?;
-    txn.open_table(FIELDS_BY_FORM)?;
-    txn.open_table(MAPPINGS)?;
-    txn.open_table(MAPPING_BY_FIELD)?;
-    txn.open_table(LEADS)?;
-    txn.open_table(LEADS_BY_CLIENT)?;
-    txn.open_table(LEADS_BY_EMAIL)?;
-    txn.open_table(LEAD_COUNTS)?;
-    txn.open_table(EVENTS)?;
-    txn.open_table(EVENTS_BY_CLIENT)?;
-    txn.open_table(EVENTS_BY_LEAD)?;
-    txn.open_table(SEEN_EVENT_IDS)?;
-    txn.open_table(TOKENS)?;
-    txn.open_table(TOKENS_BY_HASH)?;
-    txn.open_table(USERS)?;
-    txn.open_table(SESSIONS)?;
-    txn.open_table(DISCOVERED_FORMS)?;
-    txn.open_table(OUTBOX)?;
-    txn.open_table(SYNC_ATTEMPTS)?;
+    macro_rules! create {
+        ($t:ident) => {
+            txn.open_table($t)?;
+        };
+    }
+    crate::for_each_table!(create);
     Ok(())
 }
 

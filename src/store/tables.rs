@@ -64,6 +64,39 @@ pub const OUTBOX: TableDefinition<Id16, &[u8]> = TableDefinition::new("crm_outbo
 /// lead ++ attempt id → delivery attempt log entry
 pub const SYNC_ATTEMPTS: TableDefinition<Pair, &[u8]> = TableDefinition::new("crm_sync_attempts");
 
+/// Calls `$m!(TABLE)` for every table. The schema creates them all and backups copy them
+/// all through this one list, so a new table cannot be left out of either.
+#[macro_export]
+macro_rules! for_each_table {
+    ($m:ident) => {
+        $m!(META);
+        $m!(CLIENTS);
+        $m!(CLIENTS_BY_DOMAIN);
+        $m!(CLIENT_KEYS);
+        $m!(FORMS);
+        $m!(FORMS_BY_CLIENT);
+        $m!(FIELDS);
+        $m!(FIELDS_BY_FORM);
+        $m!(MAPPINGS);
+        $m!(MAPPING_BY_FIELD);
+        $m!(LEADS);
+        $m!(LEADS_BY_CLIENT);
+        $m!(LEADS_BY_EMAIL);
+        $m!(LEAD_COUNTS);
+        $m!(EVENTS);
+        $m!(EVENTS_BY_CLIENT);
+        $m!(EVENTS_BY_LEAD);
+        $m!(SEEN_EVENT_IDS);
+        $m!(TOKENS);
+        $m!(TOKENS_BY_HASH);
+        $m!(USERS);
+        $m!(SESSIONS);
+        $m!(DISCOVERED_FORMS);
+        $m!(OUTBOX);
+        $m!(SYNC_ATTEMPTS);
+    };
+}
+
 pub fn pair(a: &Id16, b: &Id16) -> Pair {
     let mut out = [0u8; 32];
     out[..16].copy_from_slice(a);

@@ -143,21 +143,6 @@ impl Writer {
         answer.await.map_err(|_| StoreError::WriterStopped)?
     }
 
-    /// [`Writer::exec`] for synchronous callers (the CLI, tests).
-    pub fn exec_blocking<T, F>(&self, f: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&WriteTransaction) -> Result<T> + Send + 'static,
-    {
-        let (reply, answer) = oneshot::channel();
-        // Blocking callers wait for room rather than fail.
-        self.tx
-            .send(Job::Exec(Box::new(FnJob { f: Some(f), out: None, reply })))
-            .map_err(|_| StoreError::WriterStopped)?;
-        self.metrics.writer_queue_depth.fetch_add(1, Relaxed);
-        answer.blocking_recv().map_err(|_| StoreError::WriterStopped)?
-    }
-
     /// Commits everything queued before this call, then stops the thread.
     pub fn shutdown(&self) {
         let Ok(mut guard) = self.thread.lock() else { return };

@@ -82,6 +82,16 @@ impl TestApp {
         self.http.delete(self.url(path)).bearer_auth(&self.token)
     }
 
+    /// POSTs a JSON body with the token and returns the JSON answer (whatever its status).
+    pub async fn post_json(&self, path: &str, body: Value) -> Value {
+        self.post(path).json(&body).send().await.expect("request").json().await.expect("json")
+    }
+
+    /// PUTs a JSON body with the token and returns the JSON answer (whatever its status).
+    pub async fn put_json(&self, path: &str, body: Value) -> Value {
+        self.put(path).json(&body).send().await.expect("request").json().await.expect("json")
+    }
+
     pub async fn get_json(&self, path: &str) -> Value {
         let r = self.get(path).send().await.expect("request");
         assert!(r.status().is_success(), "GET {path}: {}", r.status());
