@@ -12,8 +12,7 @@
 //!    after a durable commit),
 //! 3. 20-event `POST /v1/track/batch` events/s,
 //!
-//! with tracker-session events by default (`LOADGEN_MIX=submissions`: every event a new lead),
-//!
+//! with the event mix of `support/mix.rs` (`LOADGEN_MIX=site|session|submissions`),
 //! and prints the server's resident memory afterwards. It only talks to 127.0.0.1 and
 //! stops by itself.
 
@@ -28,6 +27,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+#[path = "support/mix.rs"]
+mod mix;
+use mix::Mix;
+
 struct Args {
     seconds: u64,
     connections: usize,
@@ -35,10 +38,18 @@ struct Args {
     /// An already running server (`127.0.0.1:8080`) and one of its clientIds, e.g. to
     /// profile it; the server must run with rate limits off.
     server: Option<(String, String)>,
+    /// Which phases to run (all three by default), e.g. to profile one.
+    phases: Vec<Phase>,
 }
 
 fn args() -> Args {
-    let mut a = Args { seconds: 5, connections: 128, binary: default_binary(), server: None };
+    let mut a = Args {
+        seconds: 5,
+        connections: 128,
+        binary: default_binary(),
+        server: None,
+        phases: vec![Phase::Healthz, Phase::Single, Phase::Batch20],
+    };
     let mut client = None;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -49,7 +60,21 @@ fn args() -> Args {
             "--binary" => a.binary = value.into(),
             "--server" => a.server = Some((value, String::new())),
             "--client" => client = Some(value),
-            other => panic!("unknown flag {other}; use --seconds, --connections, --binary, --server ADDR --client ID"),
+            "--phases" => {
+                a.phases = value
+                    .split(',')
+                    .map(|p| match p {
+                        "healthz" => Phase::Healthz,
+                        "single" => Phase::Single,
+                        "batch" => Phase::Batch20,
+                        other => panic!("unknown phase {other}; use healthz,single,batch"),
+                    })
+                    .collect()
+            }
+            other => panic!(
+                "unknown flag {other}; use --seconds, --connections, --binary, --phases healthz,single,batch, \
+                 --server ADDR --client ID"
+            ),
         }
     }
     if let Some((addr, _)) = a.server.take() {
@@ -103,7 +128,7 @@ fn rss_mb(pid: u32) -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 enum Phase {
     Healthz,
     Single,
@@ -116,56 +141,22 @@ struct Outcome {
     latencies_us: Vec<u32>,
 }
 
-/// Which events the load consists of.
-#[derive(Clone, Copy, PartialEq)]
-enum Mix {
-    /// What the tracker sends for visitors who fill a form: per visitor `tracker_initialized`,
-    /// a `form_interaction` with their email (a partial lead), then the `form_submission`
-    /// that upgrades it: one new lead and one lead update per three events.
-    Session,
-    /// Every event a submission by a new visitor: a new lead each time (the costliest case).
-    Submissions,
-}
-
-fn mix() -> Mix {
-    match std::env::var("LOADGEN_MIX").as_deref() {
-        Ok("submissions") => Mix::Submissions,
-        _ => Mix::Session,
-    }
-}
-
-fn event(n: u64, worker: usize) -> String {
-    let id = uuid::Uuid::now_v7();
-    let (kind, visitor) = match mix() {
-        Mix::Submissions => (2, n),
-        Mix::Session => (n % 3, n / 3),
-    };
-    let common = format!(
-        r##""id":"{id}","visitorId":"w{worker}-{visitor}","sessionId":"s{worker}-{visitor}","page":"https://bench.local/contact","attribution":{{"landingPage":"https://bench.local/?utm_source=news","referrer":"https://search.example/"}}"##
-    );
-    match kind {
-        0 => format!(r#"{{{common},"type":"tracker_initialized"}}"#),
-        1 => format!(
-            r##"{{{common},"type":"form_interaction","trigger":"blur","formId":"contact","formSelector":"#contact","fields":{{"email":"user{worker}x{visitor}@example.com"}},"formProgress":{{"totalFields":4}}}}"##
-        ),
-        _ => format!(
-            r##"{{{common},"type":"form_submission","formId":"contact","formSelector":"#contact","formStartedAt":1761129043000,"fields":{{"email":"user{worker}x{visitor}@example.com","name":"Load Test","message":"Hello from the benchmark"}}}}"##
-        ),
-    }
-}
-
-fn body(phase: Phase, client: &str, n: u64, worker: usize) -> Option<String> {
+fn body(phase: Phase, mix: Mix, client: &str, n: u64, worker: usize) -> Option<String> {
     match phase {
         Phase::Healthz => None,
-        Phase::Single => Some(event(n, worker).replacen('{', &format!(r#"{{"clientId":"{client}","#), 1)),
-        Phase::Batch20 => {
-            let events: Vec<String> = (0..20).map(|i| event(n * 20 + i, worker)).collect();
-            Some(format!(r#"{{"clientId":"{client}","events":[{}]}}"#, events.join(",")))
-        }
+        Phase::Single => Some(mix::single_body(mix, client, n, worker)),
+        Phase::Batch20 => Some(mix::batch_body(mix, client, n, worker, 20)),
     }
 }
 
-async fn connection(addr: String, client: String, phase: Phase, worker: usize, stop: Arc<AtomicBool>) -> Outcome {
+async fn connection(
+    addr: String,
+    client: String,
+    phase: Phase,
+    mix: Mix,
+    worker: usize,
+    stop: Arc<AtomicBool>,
+) -> Outcome {
     let mut out = Outcome { requests: 0, errors: 0, latencies_us: Vec::with_capacity(64 * 1024) };
     let stream = tokio::net::TcpStream::connect(&addr).await.expect("connect");
     stream.set_nodelay(true).ok();
@@ -174,7 +165,7 @@ async fn connection(addr: String, client: String, phase: Phase, worker: usize, s
     let mut n = 0u64;
     while !stop.load(Ordering::Relaxed) {
         n += 1;
-        let request = match body(phase, &client, n, worker) {
+        let request = match body(phase, mix, &client, n, worker) {
             None => Request::get("/healthz").header("host", &addr).body(Full::new(Bytes::new())),
             Some(b) => Request::post(if matches!(phase, Phase::Single) { "/v1/track" } else { "/v1/track/batch" })
                 .header("host", &addr)
@@ -218,7 +209,9 @@ struct Measured {
 async fn measure(addr: &str, client: &str, phase: Phase, args: &Args) -> Measured {
     let stop = Arc::new(AtomicBool::new(false));
     let tasks: Vec<_> = (0..args.connections)
-        .map(|w| tokio::spawn(connection(addr.to_string(), client.to_string(), phase, w, stop.clone())))
+        .map(|w| {
+            tokio::spawn(connection(addr.to_string(), client.to_string(), phase, Mix::from_env(), w, stop.clone()))
+        })
         .collect();
     let started = Instant::now();
     tokio::time::sleep(Duration::from_secs(args.seconds)).await;
@@ -260,46 +253,43 @@ fn main() {
         args.seconds,
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    println!(
-        "event mix: {}",
-        match mix() {
-            Mix::Session =>
-                "tracker sessions (tracker_initialized; form_interaction with an email = new partial lead; \
-                             form_submission = upgrades it); LOADGEN_MIX=submissions for a new lead per event",
-            Mix::Submissions => "every event a form_submission by a new visitor: one new lead per event",
-        }
-    );
+    println!("event mix: {}; LOADGEN_MIX=site|session|submissions", Mix::from_env().describe());
 
     // One thread for the generator: the server keeps the rest of the machine.
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let health = rt.block_on(measure(&addr, &client, Phase::Healthz, &args));
-    let single = rt.block_on(measure(&addr, &client, Phase::Single, &args));
-    let batch = rt.block_on(measure(&addr, &client, Phase::Batch20, &args));
+    let run = |phase| args.phases.contains(&phase).then(|| rt.block_on(measure(&addr, &client, phase, &args)));
+    let health = run(Phase::Healthz);
+    let single = run(Phase::Single);
+    let batch = run(Phase::Batch20);
     let rss = server.as_ref().map_or(0.0, |s| rss_mb(s.id()));
 
     println!();
     println!("{:<34} {:>12} {:>9} {:>9} {:>7}", "phase", "rate", "p50 ms", "p99 ms", "errors");
-    println!(
-        "{:<34} {:>10.0}/s {:>9.2} {:>9.2} {:>7}",
-        "GET /healthz (req)", health.per_second, health.p50_ms, health.p99_ms, health.errors
-    );
-    println!(
-        "{:<34} {:>10.0}/s {:>9.2} {:>9.2} {:>7}",
-        "POST /v1/track, 1 event (req)", single.per_second, single.p50_ms, single.p99_ms, single.errors
-    );
-    println!(
-        "{:<34} {:>10.0}/s {:>9.2} {:>9.2} {:>7}",
-        "POST /v1/track/batch, 20 (events)",
-        batch.per_second * 20.0,
-        batch.p50_ms,
-        batch.p99_ms,
-        batch.errors
-    );
+    let row = |name: &str, m: &Option<Measured>, per_request: f64| {
+        if let Some(m) = m {
+            println!(
+                "{name:<34} {:>10.0}/s {:>9.2} {:>9.2} {:>7}",
+                m.per_second * per_request,
+                m.p50_ms,
+                m.p99_ms,
+                m.errors
+            );
+        }
+    };
+    row("GET /healthz (req)", &health, 1.0);
+    row("POST /v1/track, 1 event (req)", &single, 1.0);
+    row("POST /v1/track/batch, 20 (events)", &batch, 20.0);
     println!();
-    let ratio = single.per_second / health.per_second.max(1.0);
-    println!("single-event ingest / healthz: {:.0}%   (target >= 40%)", ratio * 100.0);
-    println!("batched ingest: {:.0} events/s        (target >= 150,000)", batch.per_second * 20.0);
-    println!("server RSS after the run: {rss:.1} MB   (target <= 100 MB)");
+    if let (Some(health), Some(single)) = (&health, &single) {
+        let ratio = single.per_second / health.per_second.max(1.0);
+        println!("single-event ingest / healthz: {:.0}%   (target >= 40%)", ratio * 100.0);
+    }
+    if let Some(batch) = &batch {
+        println!("batched ingest: {:.0} events/s        (target >= 150,000)", batch.per_second * 20.0);
+    }
+    if server.is_some() {
+        println!("server RSS after the run: {rss:.1} MB   (target <= 100 MB)");
+    }
     println!("every ingest answer was sent after its events were durably committed (fsync)");
     if let Some(server) = server.as_mut() {
         let _ = server.kill();

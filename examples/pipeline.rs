@@ -1,7 +1,7 @@
 //! CPU cost of the request-side ingest pipeline per event, without HTTP or storage:
 //! JSON parse and validation, enrichment, redaction, lead rules, record encoding.
 //!
-//! `cargo run --release --example pipeline`
+//! `cargo run --release --example pipeline` (`LOADGEN_MIX=site|session|submissions`)
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -13,16 +13,12 @@ use crm_tracker::domain::time::Timestamp;
 use crm_tracker::store::ingest::PreparedEvent;
 use std::time::Instant;
 
+#[path = "support/mix.rs"]
+mod mix;
+
 fn main() {
-    let events: Vec<String> = (0..20)
-        .map(|i| {
-            format!(
-                r##"{{"id":"{}","type":"form_submission","visitorId":"v{i}","sessionId":"s","formId":"contact","formSelector":"#contact","fields":{{"email":"user{i}@example.com","name":"Load Test","message":"Hello from the benchmark"}},"page":"https://bench.local/contact","attribution":{{"landingPage":"https://bench.local/?utm_source=news","referrer":"https://google.com/"}},"formProgress":{{"totalFields":4}},"timestamp":1761129043000}}"##,
-                uuid::Uuid::now_v7()
-            )
-        })
-        .collect();
-    let body = format!(r#"{{"clientId":"c","events":[{}]}}"#, events.join(","));
+    let mix = mix::Mix::from_env();
+    let body = mix::batch_body(mix, "c", 0, 0, 20);
     let ctx = RequestContext::from_headers(Some("Mozilla/5.0 (X11; Linux x86_64) Chrome/156"), Some("en-US,en;q=0.9"));
     let rules = SiteRules::default();
     let client = uuid::Uuid::now_v7();
@@ -42,7 +38,7 @@ fn main() {
         std::hint::black_box(prepared);
     }
     let n = (rounds * 20) as f64;
-    println!("body {} bytes for 20 events", body.len());
+    println!("body {} bytes for 20 events; mix: {}", body.len(), mix.describe());
     println!("parse+validate+enrich+redact: {:.2} us/event", parse_ns as f64 / n / 1000.0);
     println!("lead rules+encode:            {:.2} us/event", prep_ns as f64 / n / 1000.0);
 }

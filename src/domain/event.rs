@@ -46,7 +46,8 @@ pub struct TrackEvent {
     pub form_started_at: Option<Timestamp>,
     /// Field values as text, sensitive names dropped and sensitive values redacted.
     pub fields: BTreeMap<String, String>,
-    /// The whole event object, redacted; stored as the event's payload.
+    /// The event object, redacted, less what the fields above hold; stored as the event's
+    /// payload.
     pub payload: Map<String, Value>,
 }
 
@@ -241,6 +242,11 @@ pub fn parse_event(value: Value, at: &str, now: Timestamp, ctx: &RequestContext)
     // `fieldValue` of a sensitive `fieldName` must not survive in the payload either.
     if obj.get("fieldName").and_then(Value::as_str).is_some_and(redact::is_sensitive_name) {
         obj.remove("fieldValue");
+    }
+
+    // Stored once, as the event's columns, not again in its payload.
+    for column in ["id", "type", "timestamp", "sessionId", "visitorId", "formId"] {
+        obj.remove(column);
     }
 
     Ok(TrackEvent {

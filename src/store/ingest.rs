@@ -12,8 +12,9 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::codec::{decode, encode};
+use super::leads::{self, LeadKeys};
 use super::tables::*;
-use super::{Result, leads};
+use super::{Result, StoreError};
 use crate::domain::event::TrackEvent;
 use crate::domain::lead_rules::{self, LeadCandidate};
 use crate::domain::model::{DiscoveredForm, Event, EventType, Id, Lead, SyncKind, SyncStatus};
@@ -119,17 +120,32 @@ pub struct IngestOutcome {
     pub leads_changed: Vec<Id>,
 }
 
-/// Discovered forms as last written, kept by the writer thread between transactions so an
-/// event does not decode the record again; written once per transaction per form.
+/// What the writer thread remembers between transactions so it does not decode again what
+/// it wrote itself: discovered forms (written once per transaction per form) and recently
+/// written leads (a partial lead is usually upgraded by its submission moments later).
+/// Only the writer writes, so the cache stays true until a transaction fails or an admin
+/// job (which may change or delete leads and forms) runs; then it is cleared.
 #[derive(Default)]
-pub struct DiscoveryCache {
+pub struct WriterCache {
     forms: HashMap<Vec<u8>, DiscoveredForm>,
+    leads: HashMap<Id16, Lead>,
 }
 
-impl DiscoveryCache {
-    /// Forget everything (after a failed commit, or an admin change that may delete forms).
+/// Bounds the lead cache (a few MB); when full it starts over, which only costs decodes.
+const MAX_CACHED_LEADS: usize = 4096;
+
+impl WriterCache {
+    /// Forget everything (after a failed commit, or an admin change).
     pub fn clear(&mut self) {
         self.forms.clear();
+        self.leads.clear();
+    }
+
+    fn keep_lead(&mut self, lead: Lead) {
+        if self.leads.len() >= MAX_CACHED_LEADS {
+            self.leads.clear();
+        }
+        self.leads.insert(*lead.lead_id.as_bytes(), lead);
     }
 }
 
@@ -157,10 +173,13 @@ impl<'t> IngestTables<'t> {
         })
     }
 
-    pub fn apply(&mut self, batch: &IngestBatch, now: Timestamp, cache: &mut DiscoveryCache) -> Result<IngestOutcome> {
+    /// Applies one request's events. Takes the batch mutably only to move prepared leads
+    /// into the cache; the caller still frees the batch off this thread.
+    pub fn apply(&mut self, batch: &mut IngestBatch, now: Timestamp, cache: &mut WriterCache) -> Result<IngestOutcome> {
         let client = *batch.client_id.as_bytes();
+        let (client_id, crm_enabled) = (batch.client_id, batch.crm_enabled);
         let mut outcome = IngestOutcome::default();
-        for prepared in &batch.events {
+        for prepared in &mut batch.events {
             let seen_key = pair(&client, prepared.client_event_id.as_bytes());
             // One descent: the insert says whether the id was already there.
             if self.seen.insert(seen_key, now.millis() as u64)?.is_some() {
@@ -171,10 +190,11 @@ impl<'t> IngestTables<'t> {
             let mut reencoded = None;
             let lead_id = match &prepared.candidate {
                 Some(candidate) => {
-                    let id = self.apply_lead(batch, candidate, prepared, now)?;
+                    let id = self.apply_lead(client_id, crm_enabled, candidate, &mut prepared.new_lead, now, cache)?;
                     if prepared.event.lead_id != Some(id) {
                         // The event joined an existing lead, not the one it was encoded with.
-                        reencoded = Some(encode(&Event { lead_id: Some(id), ..prepared.event.clone() })?);
+                        prepared.event.lead_id = Some(id);
+                        reencoded = Some(encode(&prepared.event)?);
                     }
                     outcome.leads_changed.push(id);
                     Some(id)
@@ -182,7 +202,7 @@ impl<'t> IngestTables<'t> {
                 None => None,
             };
             if let Some(d) = &prepared.discovery {
-                self.discover_form(&client, batch.client_id, d, now, cache)?;
+                self.discover_form(&client, client_id, d, now, cache)?;
             }
 
             let eid = *prepared.event.event_id.as_bytes();
@@ -198,7 +218,7 @@ impl<'t> IngestTables<'t> {
     }
 
     /// Writes what was summed over the transaction; call once, before commit.
-    pub fn finish(mut self, cache: &DiscoveryCache) -> Result<()> {
+    pub fn finish(mut self, cache: &WriterCache) -> Result<()> {
         self.dirty_forms.sort();
         self.dirty_forms.dedup();
         for key in &self.dirty_forms {
@@ -213,40 +233,54 @@ impl<'t> IngestTables<'t> {
     /// the prepared new one; returns its id.
     fn apply_lead(
         &mut self,
-        batch: &IngestBatch,
+        client_id: Id,
+        crm_enabled: bool,
         candidate: &LeadCandidate,
-        prepared: &PreparedEvent,
+        new_lead: &mut Option<(Lead, Vec<u8>)>,
         now: Timestamp,
+        cache: &mut WriterCache,
     ) -> Result<Id> {
-        let client = *batch.client_id.as_bytes();
-        let existing = match candidate.email() {
-            Some(email) => self.leads.find_match(&client, email, |lead| lead_rules::matches(lead, candidate, now))?,
-            None => None,
-        };
-        let lead = match (existing, &prepared.new_lead) {
+        let client = *client_id.as_bytes();
+        let mut existing = None;
+        if let Some(email) = candidate.email() {
+            for id in self.leads.ids_with_email(&client, email)? {
+                let lead = match cache.leads.remove(&id) {
+                    Some(lead) => lead,
+                    None => self.leads.get(&id)?.ok_or(StoreError::NotFound("lead"))?,
+                };
+                if lead_rules::matches(&lead, candidate, now) {
+                    existing = Some(lead);
+                    break;
+                }
+                cache.keep_lead(lead);
+            }
+        }
+        let lead = match (existing, new_lead.take()) {
             (Some(mut lead), _) => {
-                let before = lead.clone();
+                let before = LeadKeys::of(&lead);
                 lead_rules::merge(&mut lead, candidate, now);
-                if batch.crm_enabled {
+                if crm_enabled {
                     lead.sync_status = SyncStatus::Pending;
                 }
                 self.leads.update(&before, &lead)?;
                 lead
             }
             (None, Some((lead, bytes))) => {
-                self.leads.insert_encoded(lead, bytes)?;
-                lead.clone()
+                self.leads.insert_encoded(&lead, &bytes)?;
+                lead
             }
             (None, None) => {
-                let lead = lead_rules::new_lead(candidate, batch.client_id, Uuid::now_v7(), now);
+                let lead = lead_rules::new_lead(candidate, client_id, Uuid::now_v7(), now);
                 self.leads.insert(&lead)?;
                 lead
             }
         };
-        if batch.crm_enabled {
+        if crm_enabled {
             self.leads.enqueue_sync(&lead, SyncKind::Upsert, now)?;
         }
-        Ok(lead.lead_id)
+        let id = lead.lead_id;
+        cache.keep_lead(lead);
+        Ok(id)
     }
 
     /// Remembers forms the tracker reports that nobody configured, so the dashboard can
@@ -257,7 +291,7 @@ impl<'t> IngestTables<'t> {
         client_id: Id,
         d: &Discovery,
         now: Timestamp,
-        cache: &mut DiscoveryCache,
+        cache: &mut WriterCache,
     ) -> Result<()> {
         let mut key = client.to_vec();
         key.extend_from_slice(d.selector.as_bytes());

@@ -10,6 +10,18 @@ use super::{Result, StoreError};
 use crate::domain::model::{Event, Id, JobState, Lead, LeadStatus, SyncJob, SyncKind};
 use crate::domain::time::Timestamp;
 
+/// What of a stored lead its index entries and counts depend on, taken before a change.
+pub struct LeadKeys {
+    pub email: Option<String>,
+    pub status: LeadStatus,
+}
+
+impl LeadKeys {
+    pub fn of(lead: &Lead) -> LeadKeys {
+        LeadKeys { email: lead.email.clone(), status: lead.status }
+    }
+}
+
 /// The lead tables of one transaction. Per-status counts are summed in memory and written
 /// once by [`LeadTables::finish`], not once per lead.
 pub struct LeadTables<'t> {
@@ -53,22 +65,19 @@ impl<'t> LeadTables<'t> {
         }
     }
 
-    /// The newest lead of `client` with this email that `accept` takes.
-    pub fn find_match(&self, client: &Id16, email: &str, accept: impl Fn(&Lead) -> bool) -> Result<Option<Lead>> {
+    /// Ids of `client`'s leads with this email, newest first (usually one).
+    pub fn ids_with_email(&self, client: &Id16, email: &str) -> Result<Vec<Id16>> {
         let start = email_key(client, email, Some(&[0u8; 16]));
         let end = email_key(client, email, Some(&[0xffu8; 16]));
+        let mut ids = Vec::new();
         for entry in self.by_email.range(start.as_slice()..=end.as_slice())?.rev() {
             let (key, _) = entry?;
             let key = key.value();
             let mut id = [0u8; 16];
             id.copy_from_slice(&key[key.len() - 16..]);
-            if let Some(lead) = self.get(&id)?
-                && accept(&lead)
-            {
-                return Ok(Some(lead));
-            }
+            ids.push(id);
         }
-        Ok(None)
+        Ok(ids)
     }
 
     fn bump(&mut self, status: LeadStatus, delta: i64) -> Result<()> {
@@ -96,7 +105,8 @@ impl<'t> LeadTables<'t> {
     }
 
     /// Rewrites a lead, moving its index entries and counts when email or status changed.
-    pub fn update(&mut self, before: &Lead, after: &Lead) -> Result<()> {
+    /// `before` is what the stored record says, `after` replaces it.
+    pub fn update(&mut self, before: &LeadKeys, after: &Lead) -> Result<()> {
         let id = *after.lead_id.as_bytes();
         let client = *after.client_id.as_bytes();
         self.leads.insert(id, encode(after)?.as_slice())?;
@@ -216,8 +226,8 @@ pub fn update_lead(
     change: impl FnOnce(&mut Lead),
 ) -> Result<Lead> {
     let mut tables = LeadTables::open(txn)?;
-    let before = tables.get(id.as_bytes())?.ok_or(StoreError::NotFound("lead"))?;
-    let mut after = before.clone();
+    let mut after = tables.get(id.as_bytes())?.ok_or(StoreError::NotFound("lead"))?;
+    let before = LeadKeys::of(&after);
     change(&mut after);
     after.updated_at = now;
     if crm_enabled {

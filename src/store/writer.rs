@@ -18,7 +18,7 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 use tokio::sync::oneshot;
 
-use super::ingest::{DiscoveryCache, IngestBatch, IngestOutcome, IngestTables};
+use super::ingest::{IngestBatch, IngestOutcome, IngestTables, WriterCache};
 use super::{Result, StoreError};
 use crate::domain::time::Timestamp;
 use crate::metrics::Metrics;
@@ -161,7 +161,7 @@ impl Drop for Writer {
 
 fn run(db: Arc<Database>, rx: Receiver<Job>, metrics: Arc<Metrics>) {
     let mut stopping = false;
-    let mut cache = DiscoveryCache::default();
+    let mut cache = WriterCache::default();
     while !stopping {
         let Ok(first) = rx.recv() else { break };
         let mut events = first.events();
@@ -193,7 +193,7 @@ fn run(db: Arc<Database>, rx: Receiver<Job>, metrics: Arc<Metrics>) {
     }
 }
 
-fn commit_group(db: &Database, jobs: Vec<Job>, metrics: &Metrics, cache: &mut DiscoveryCache) {
+fn commit_group(db: &Database, jobs: Vec<Job>, metrics: &Metrics, cache: &mut WriterCache) {
     let mut ingests = Vec::new();
     let mut execs = Vec::new();
     for job in jobs {
@@ -207,7 +207,7 @@ fn commit_group(db: &Database, jobs: Vec<Job>, metrics: &Metrics, cache: &mut Di
         return;
     }
     let now = Timestamp::now();
-    // Admin jobs may delete discovered forms: the cache is dropped after such a group.
+    // Admin jobs may change or delete leads and forms: the cache is dropped after them.
     let had_admin_jobs = !execs.is_empty();
     let mut outcomes = Vec::with_capacity(ingests.len());
     let result = (|| -> Result<()> {
@@ -216,7 +216,7 @@ fn commit_group(db: &Database, jobs: Vec<Job>, metrics: &Metrics, cache: &mut Di
         txn.set_durability(Durability::Immediate)?;
         if !ingests.is_empty() {
             let mut tables = IngestTables::open(&txn)?;
-            for (batch, _) in &ingests {
+            for (batch, _) in &mut ingests {
                 outcomes.push(tables.apply(batch, now, cache)?);
             }
             tables.finish(cache)?;

@@ -1,0 +1,88 @@
+#![allow(dead_code)] // shared by two examples; each uses part of it
+
+//! The events the benchmarks send, shaped like what `tracker/src/tracker.js` sends (with
+//! time-ordered v7 ids, which the ingest contract recommends).
+
+/// Which events the load consists of (`LOADGEN_MIX`).
+#[derive(Clone, Copy, PartialEq)]
+pub enum Mix {
+    /// A lead-generation site: per 10 visits (`tracker_initialized`, one per session) one
+    /// visitor fills the form: a `form_interaction` with their email (a new partial lead),
+    /// then the `form_submission` that upgrades it. A 10% conversion rate, several times what
+    /// landing pages usually see, so the lead share is on the heavy side.
+    Site,
+    /// Every visitor fills the form: `tracker_initialized`, `form_interaction` (new partial
+    /// lead), `form_submission` (upgrade): one new lead and one update per three events.
+    Session,
+    /// Every event a form submission by a new visitor: a new lead each (the costliest case).
+    Submissions,
+}
+
+impl Mix {
+    pub fn from_env() -> Mix {
+        match std::env::var("LOADGEN_MIX").as_deref() {
+            Ok("session") => Mix::Session,
+            Ok("submissions") => Mix::Submissions,
+            Ok("site") | Err(_) => Mix::Site,
+            Ok(other) => panic!("LOADGEN_MIX={other}: use site, session or submissions"),
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Mix::Site => {
+                "site (per 10 visits one form filled: 10 tracker_initialized, a form_interaction with an \
+                 email = new partial lead, the form_submission that upgrades it)"
+            }
+            Mix::Session => {
+                "session (every visitor fills the form: tracker_initialized, form_interaction = new \
+                 partial lead, form_submission = upgrade)"
+            }
+            Mix::Submissions => "submissions (every event a form_submission by a new visitor: a new lead each)",
+        }
+    }
+
+    /// Event kind (0 visit, 1 interaction with email, 2 submission) and visitor of event `n`.
+    fn kind(self, n: u64) -> (u8, u64) {
+        match self {
+            Mix::Submissions => (2, n),
+            Mix::Session => ((n % 3) as u8, n / 3),
+            Mix::Site => match n % 12 {
+                10 => (1, n / 12 * 12 + 9),
+                11 => (2, n / 12 * 12 + 9),
+                i => (0, n / 12 * 12 + i),
+            },
+        }
+    }
+}
+
+/// Event number `n` of connection `worker`, as JSON.
+pub fn event(mix: Mix, n: u64, worker: usize) -> String {
+    let id = uuid::Uuid::now_v7();
+    let (kind, visitor) = mix.kind(n);
+    let common = format!(
+        r##""id":"{id}","visitorId":"w{worker}-{visitor}","sessionId":"s{worker}-{visitor}","timestamp":{},"page":"https://bench.local/contact","attribution":{{"landingPage":"https://bench.local/?utm_source=news","referrer":"https://search.example/"}}"##,
+        id.get_timestamp().map_or(0, |t| t.to_unix().0 * 1000)
+    );
+    match kind {
+        0 => format!(r#"{{{common},"type":"tracker_initialized"}}"#),
+        1 => format!(
+            r##"{{{common},"type":"form_interaction","trigger":"blur","formId":"contact","formSelector":"#contact","fields":{{"email":"user{worker}x{visitor}@example.com"}},"formProgress":4}}"##
+        ),
+        _ => format!(
+            r##"{{{common},"type":"form_submission","trigger":"submit","formId":"contact","formSelector":"#contact","formStartedAt":1761129043000,"fields":{{"email":"user{worker}x{visitor}@example.com","name":"Load Test","message":"Hello from the benchmark"}},"formProgress":4}}"##
+        ),
+    }
+}
+
+/// A `/v1/track/batch` body of `size` events, the `round`-th of connection `worker`.
+pub fn batch_body(mix: Mix, client: &str, round: u64, worker: usize, size: usize) -> String {
+    let size64 = size as u64;
+    let events: Vec<String> = (0..size64).map(|i| event(mix, round * size64 + i, worker)).collect();
+    format!(r#"{{"clientId":"{client}","events":[{}]}}"#, events.join(","))
+}
+
+/// A `/v1/track` body: event number `n` of connection `worker` with the site's id.
+pub fn single_body(mix: Mix, client: &str, n: u64, worker: usize) -> String {
+    event(mix, n, worker).replacen('{', &format!(r#"{{"clientId":"{client}","#), 1)
+}
