@@ -299,3 +299,52 @@ async fn unknown_routes_answer_json_404() {
     assert_eq!(v["error"]["code"], "not_found");
     t.stop().await;
 }
+
+/// Events are stored in pages per site; the lists must still page through every event once,
+/// newest first, within a site and across sites, with a type filter, and by lead.
+#[tokio::test]
+async fn event_lists_page_through_every_event_once() {
+    let t = spawn_app().await;
+    let (a, _) = t.create_site("example.com").await;
+    let (b, _) = t.create_site("other.example").await;
+    let visit = || json!({"id": event_id(), "type": "tracker_initialized", "sessionId": "s", "visitorId": "v"});
+    for round in 0..6 {
+        let r = t.track_batch("https://example.com", &a, (0..20).map(|_| visit()).collect()).await;
+        assert_eq!(r.status(), 200);
+        let events = vec![visit(), submission(&format!("p{round}@example.com"), "v"), visit()];
+        let r = t.track_batch("https://other.example", &b, events).await;
+        assert_eq!(r.status(), 200);
+    }
+    let walk = |query: String| {
+        let t = &t;
+        async move {
+            let mut ids: Vec<String> = Vec::new();
+            let mut cursor = String::new();
+            loop {
+                let page = t.get_json(&format!("/v1/events?limit=7{query}{cursor}")).await;
+                ids.extend(
+                    page["items"].as_array().unwrap().iter().map(|e| e["eventId"].as_str().unwrap().to_string()),
+                );
+                match page["nextCursor"].as_str() {
+                    Some(c) => cursor = format!("&cursor={c}"),
+                    None => return ids,
+                }
+            }
+        }
+    };
+    let newest_first = |ids: &[String]| ids.windows(2).all(|w| w[0] > w[1]);
+    let all = walk(String::new()).await;
+    assert_eq!(all.len(), 6 * 23);
+    assert!(newest_first(&all), "newest first, no repeats");
+    let site_a = walk(format!("&clientId={a}")).await;
+    assert_eq!(site_a.len(), 120);
+    assert!(newest_first(&site_a));
+    let submissions = walk(format!("&clientId={b}&type=form_submission")).await;
+    assert_eq!(submissions.len(), 6);
+    let lead = t.get_json(&format!("/v1/leads?clientId={b}&email=p3@example.com")).await;
+    let lead_id = lead["items"][0]["leadId"].as_str().unwrap().to_string();
+    let of_lead = walk(format!("&leadId={lead_id}")).await;
+    assert_eq!(of_lead.len(), 1);
+    assert!(submissions.contains(&of_lead[0]));
+    t.stop().await;
+}

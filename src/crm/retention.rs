@@ -17,12 +17,12 @@ use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 
 use super::outbox;
 use crate::app::App;
-use crate::domain::model::{Event, Id, JobState, Lead, SyncKind};
+use crate::domain::model::{Id, JobState, Lead, SyncKind};
 use crate::domain::time::Timestamp;
 use crate::store::codec::decode;
 use crate::store::queries::v7_bound;
 use crate::store::tables::*;
-use crate::store::{Result, leads};
+use crate::store::{Result, event_pages, leads};
 
 pub const CHUNK: usize = 500;
 pub const SEEN_HORIZON_DAYS: i64 = 8;
@@ -157,43 +157,23 @@ fn delete_expired_leads(txn: &WriteTransaction, ids: &[Id], cutoff: Timestamp, n
 }
 
 async fn expire_events(app: &App, client: Id, cutoff: Timestamp) -> Result<usize> {
+    // Pages hold up to 64 KiB: a chunk of pages is a bounded transaction like the others.
+    const PAGES: usize = CHUNK / 50;
+    let last_id = v7_bound(cutoff.plus_millis(ID_SLACK_MS), true);
     let mut deleted = 0;
-    let mut after = None;
     loop {
-        let (ids, last) = app
-            .read(move |txn| {
-                old_records(txn, EVENTS_BY_CLIENT, EVENTS, &client, after, cutoff, |e: &Event, cutoff| {
-                    e.created_at < cutoff
-                })
+        let (n, more) = app
+            .write(move |txn| {
+                let mut pages = txn.open_table(EVENT_PAGES)?;
+                let mut by_lead = txn.open_table(EVENTS_BY_LEAD)?;
+                event_pages::expire(&mut pages, &mut by_lead, client.as_bytes(), cutoff, &last_id, PAGES)
             })
             .await?;
-        let full = ids.len() >= CHUNK;
-        if !ids.is_empty() {
-            deleted += app.write(move |txn| delete_events(txn, &ids)).await?;
-        }
-        match last {
-            Some(l) if full => after = Some(l),
-            _ => return Ok(deleted),
+        deleted += n;
+        if !more {
+            return Ok(deleted);
         }
     }
-}
-
-fn delete_events(txn: &WriteTransaction, ids: &[Id]) -> Result<usize> {
-    let mut events = txn.open_table(EVENTS)?;
-    let mut by_client = txn.open_table(EVENTS_BY_CLIENT)?;
-    let mut by_lead = txn.open_table(EVENTS_BY_LEAD)?;
-    let mut deleted = 0;
-    for id in ids {
-        let event: Option<Event> = match events.get(*id.as_bytes())? {
-            Some(bytes) => Some(decode(bytes.value())?),
-            None => None,
-        };
-        if let Some(event) = event {
-            leads::delete_event(&mut events, &mut by_client, &mut by_lead, &event)?;
-            deleted += 1;
-        }
-    }
-    Ok(deleted)
 }
 
 /// Keys of the seen-id set older than `horizon`, from `after` on; and where to go on.

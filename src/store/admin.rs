@@ -109,19 +109,8 @@ pub fn delete_client(txn: &WriteTransaction, id: &Id, now: Timestamp) -> Result<
     for lead in children(txn, LEADS_BY_CLIENT, id)? {
         leads::delete_lead(txn, lead, false, now)?;
     }
-    // Events that never belonged to a lead.
-    {
-        let mut events = txn.open_table(EVENTS)?;
-        let mut by_client = txn.open_table(EVENTS_BY_CLIENT)?;
-        let keys: Vec<Pair> = by_client
-            .range(prefix_range(id.as_bytes()))?
-            .map(|e| e.map(|(k, _)| k.value()))
-            .collect::<Result<_, _>>()?;
-        for key in keys {
-            events.remove(second_half(&key))?;
-            by_client.remove(key)?;
-        }
-    }
+    // Events that never belonged to a lead (the leads' own went with them).
+    txn.open_table(EVENT_PAGES)?.retain_in(prefix_range(id.as_bytes()), |_, _| false)?;
     {
         let mut seen = txn.open_table(SEEN_EVENT_IDS)?;
         seen.retain_in(prefix_range(id.as_bytes()), |_, _| false)?;

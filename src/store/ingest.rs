@@ -12,12 +12,13 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::codec::{decode, encode};
+use super::event_pages::{self, EventBody, IdClock, PageWriter};
 use super::leads::{self, LeadKeys};
 use super::tables::*;
 use super::{Result, StoreError};
 use crate::domain::event::TrackEvent;
 use crate::domain::lead_rules::{self, LeadCandidate};
-use crate::domain::model::{DiscoveredForm, Event, EventType, Id, Lead, SyncKind, SyncStatus};
+use crate::domain::model::{DiscoveredForm, EventType, Id, Lead, SyncKind, SyncStatus};
 use crate::domain::time::Timestamp;
 
 /// What an event tells about a form nobody configured.
@@ -35,9 +36,8 @@ pub struct Discovery {
 #[derive(Debug, Clone)]
 pub struct PreparedEvent {
     pub client_event_id: Uuid,
-    pub event: Event,
-    /// `event` encoded, its `leadId` set to `new_lead`'s id when there is one.
-    pub event_bytes: Vec<u8>,
+    /// The event as its page stores it, encoded; the writer adds its id and lead id.
+    pub body_bytes: Vec<u8>,
     pub candidate: Option<LeadCandidate>,
     /// The lead this event makes if no stored lead matches it, and its encoding.
     pub new_lead: Option<(Lead, Vec<u8>)>,
@@ -78,13 +78,10 @@ impl PreparedEvent {
             }
             _ => None,
         };
-        let record = Event {
-            event_id: Uuid::now_v7(),
+        let body = EventBody {
             client_event_id: event.client_event_id,
-            client_id,
             form_id,
             form_ref: event.form_ref,
-            lead_id: new_lead.as_ref().map(|(l, _)| l.lead_id),
             event_type: event.event_type,
             session_id: event.session_id,
             visitor_id: event.visitor_id,
@@ -92,11 +89,9 @@ impl PreparedEvent {
             timestamp: event.timestamp,
             created_at: now,
         };
-        let event_bytes = encode(&record)?;
         Ok(PreparedEvent {
-            client_event_id: record.client_event_id,
-            event: record,
-            event_bytes,
+            client_event_id: body.client_event_id,
+            body_bytes: event_pages::encode_body(&body)?,
             candidate,
             new_lead,
             discovery,
@@ -129,12 +124,19 @@ pub struct IngestOutcome {
 pub struct WriterCache {
     forms: HashMap<Vec<u8>, DiscoveredForm>,
     leads: HashMap<Id16, Lead>,
+    /// Event ids; not a cache, never cleared.
+    pub ids: IdClock,
 }
 
 /// Bounds the lead cache (a few MB); when full it starts over, which only costs decodes.
 const MAX_CACHED_LEADS: usize = 4096;
 
 impl WriterCache {
+    /// A cache for a writer whose newest stored event id is `newest`.
+    pub fn new(newest: Option<Id16>) -> WriterCache {
+        WriterCache { ids: IdClock::after(newest), ..Default::default() }
+    }
+
     /// Forget everything (after a failed commit, or an admin change).
     pub fn clear(&mut self) {
         self.forms.clear();
@@ -151,8 +153,8 @@ impl WriterCache {
 
 /// The tables ingest touches, opened once per transaction.
 pub struct IngestTables<'t> {
-    events: Table<'t, Id16, &'static [u8]>,
-    events_by_client: Table<'t, Pair, ()>,
+    pages: Table<'t, Pair, &'static [u8]>,
+    page_writer: PageWriter,
     events_by_lead: Table<'t, Pair, ()>,
     seen: Table<'t, Pair, u64>,
     leads: leads::LeadTables<'t>,
@@ -163,8 +165,8 @@ pub struct IngestTables<'t> {
 impl<'t> IngestTables<'t> {
     pub fn open(txn: &'t WriteTransaction) -> Result<Self> {
         Ok(IngestTables {
-            events: txn.open_table(EVENTS)?,
-            events_by_client: txn.open_table(EVENTS_BY_CLIENT)?,
+            pages: txn.open_table(EVENT_PAGES)?,
+            page_writer: PageWriter::default(),
             events_by_lead: txn.open_table(EVENTS_BY_LEAD)?,
             seen: txn.open_table(SEEN_EVENT_IDS)?,
             leads: leads::LeadTables::open(txn)?,
@@ -187,15 +189,9 @@ impl<'t> IngestTables<'t> {
                 continue;
             }
 
-            let mut reencoded = None;
             let lead_id = match &prepared.candidate {
                 Some(candidate) => {
                     let id = self.apply_lead(client_id, crm_enabled, candidate, &mut prepared.new_lead, now, cache)?;
-                    if prepared.event.lead_id != Some(id) {
-                        // The event joined an existing lead, not the one it was encoded with.
-                        prepared.event.lead_id = Some(id);
-                        reencoded = Some(encode(&prepared.event)?);
-                    }
                     outcome.leads_changed.push(id);
                     Some(id)
                 }
@@ -205,10 +201,9 @@ impl<'t> IngestTables<'t> {
                 self.discover_form(&client, client_id, d, now, cache)?;
             }
 
-            let eid = *prepared.event.event_id.as_bytes();
-            let bytes = reencoded.as_deref().unwrap_or(&prepared.event_bytes);
-            self.events.insert(eid, bytes)?;
-            self.events_by_client.insert(pair(&client, &eid), ())?;
+            let eid = cache.ids.next_id();
+            let lead = lead_id.map(|l| *l.as_bytes());
+            self.page_writer.push(&mut self.pages, &client, &eid, lead.as_ref(), &prepared.body_bytes)?;
             if let Some(lead) = lead_id {
                 self.events_by_lead.insert(pair(lead.as_bytes(), &eid), ())?;
             }
@@ -226,6 +221,7 @@ impl<'t> IngestTables<'t> {
                 self.discovered.insert(key.as_slice(), encode(form)?.as_slice())?;
             }
         }
+        self.page_writer.finish(&mut self.pages)?;
         self.leads.finish()
     }
 

@@ -5,9 +5,10 @@ use redb::{ReadableTable, Table, WriteTransaction};
 use uuid::Uuid;
 
 use super::codec::{decode, encode};
+use super::event_pages;
 use super::tables::*;
 use super::{Result, StoreError};
-use crate::domain::model::{Event, Id, JobState, Lead, LeadStatus, SyncJob, SyncKind};
+use crate::domain::model::{Id, JobState, Lead, LeadStatus, SyncJob, SyncKind};
 use crate::domain::time::Timestamp;
 
 /// What of a stored lead its index entries and counts depend on, taken before a change.
@@ -173,7 +174,7 @@ pub fn delete_lead(txn: &WriteTransaction, lead_id: Id, crm_erasure: bool, now: 
         tables.enqueue_sync(&lead, SyncKind::Delete, now)?;
     }
     tables.finish()?;
-    delete_lead_events(txn, &id)?;
+    delete_lead_events(txn, &lead)?;
     let mut attempts = txn.open_table(SYNC_ATTEMPTS)?;
     let keys: Vec<Pair> =
         attempts.range(prefix_range(&id))?.map(|e| e.map(|(k, _)| k.value())).collect::<Result<_, _>>()?;
@@ -183,35 +184,16 @@ pub fn delete_lead(txn: &WriteTransaction, lead_id: Id, crm_erasure: bool, now: 
     Ok(lead)
 }
 
-fn delete_lead_events(txn: &WriteTransaction, lead: &Id16) -> Result<()> {
+fn delete_lead_events(txn: &WriteTransaction, lead: &Lead) -> Result<()> {
+    let id = *lead.lead_id.as_bytes();
     let mut by_lead = txn.open_table(EVENTS_BY_LEAD)?;
-    let mut events = txn.open_table(EVENTS)?;
-    let mut by_client = txn.open_table(EVENTS_BY_CLIENT)?;
+    let mut pages = txn.open_table(EVENT_PAGES)?;
     let keys: Vec<Pair> =
-        by_lead.range(prefix_range(lead))?.map(|e| e.map(|(k, _)| k.value())).collect::<Result<_, _>>()?;
+        by_lead.range(prefix_range(&id))?.map(|e| e.map(|(k, _)| k.value())).collect::<Result<_, _>>()?;
+    let events: Vec<Id16> = keys.iter().map(second_half).collect();
+    event_pages::remove(&mut pages, lead.client_id.as_bytes(), &events)?;
     for key in keys {
-        let event_id = second_half(&key);
-        if let Some(bytes) = events.remove(event_id)? {
-            let event: Event = decode(bytes.value())?;
-            by_client.remove(pair(event.client_id.as_bytes(), &event_id))?;
-        }
         by_lead.remove(key)?;
-    }
-    Ok(())
-}
-
-/// Deletes one event that belongs to no lead (retention), with its client index entry.
-pub fn delete_event(
-    events: &mut Table<'_, Id16, &'static [u8]>,
-    by_client: &mut Table<'_, Pair, ()>,
-    by_lead: &mut Table<'_, Pair, ()>,
-    event: &Event,
-) -> Result<()> {
-    let id = *event.event_id.as_bytes();
-    events.remove(id)?;
-    by_client.remove(pair(event.client_id.as_bytes(), &id))?;
-    if let Some(lead) = event.lead_id {
-        by_lead.remove(pair(lead.as_bytes(), &id))?;
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod admin;
 pub mod backup;
 pub mod codec;
+pub mod event_pages;
 pub mod ingest;
 pub mod leads;
 pub mod queries;

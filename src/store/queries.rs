@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, HashMap};
 
 use super::codec::decode;
+use super::event_pages::{self, NewestFirst};
 use super::tables::*;
 use super::{Result, StoreError};
 use crate::domain::model::*;
@@ -304,30 +305,89 @@ pub fn list_events(
     cursor: Option<Id>,
     limit: usize,
 ) -> Result<Page<Event>> {
-    let events = txn.open_table(EVENTS)?;
+    let pages = txn.open_table(EVENT_PAGES)?;
     let lower = filter.from.map(|t| v7_bound(t, false)).unwrap_or([0u8; 16]);
     let mut upper = filter.to.map(|t| v7_bound(t, true)).unwrap_or([0xffu8; 16]);
     if let Some(c) = cursor {
         upper = upper.min(*c.as_bytes());
     }
-    let ids: Box<dyn Iterator<Item = Result<Id16>>> = match (filter.lead_id, filter.client_id) {
+    let accept = |event: &Event| {
+        filter.event_type.is_none_or(|t| t == event.event_type) && filter.client_id.is_none_or(|c| c == event.client_id)
+    };
+    let events: Box<dyn Iterator<Item = Result<Event>> + '_> = match (filter.lead_id, filter.client_id) {
         (Some(lead), _) => {
+            let Some(client) = get::<Lead>(txn, LEADS, &lead)?.map(|l| l.client_id) else {
+                return Ok(Page { items: Vec::new(), next_cursor: None });
+            };
             let table = txn.open_table(EVENTS_BY_LEAD)?;
-            let range = table.range(pair(lead.as_bytes(), &lower)..=pair(lead.as_bytes(), &upper))?;
-            Box::new(range.rev().map(|e| e.map(|(k, _)| second_half(&k.value())).map_err(StoreError::from)))
+            let ids: Vec<Id16> = table
+                .range(pair(lead.as_bytes(), &lower)..=pair(lead.as_bytes(), &upper))?
+                .rev()
+                .map(|e| e.map(|(k, _)| second_half(&k.value())))
+                .collect::<std::result::Result<_, _>>()?;
+            let pages = &pages;
+            Box::new(ids.into_iter().filter_map(move |id| event_pages::get(pages, client.as_bytes(), &id).transpose()))
         }
-        (None, Some(client)) => {
-            let table = txn.open_table(EVENTS_BY_CLIENT)?;
-            let range = table.range(pair(client.as_bytes(), &lower)..=pair(client.as_bytes(), &upper))?;
-            Box::new(range.rev().map(|e| e.map(|(k, _)| second_half(&k.value())).map_err(StoreError::from)))
-        }
+        (None, Some(client)) => Box::new(NewestFirst::new(&pages, client.as_bytes(), lower, upper)?),
         (None, None) => {
-            Box::new(events.range(lower..=upper)?.rev().map(|e| e.map(|(k, _)| k.value()).map_err(StoreError::from)))
+            let mut sites = Vec::new();
+            for client in list_clients(txn)? {
+                sites.push(NewestFirst::new(&pages, client.client_id.as_bytes(), lower, upper)?);
+            }
+            Box::new(MergedNewestFirst { sites })
         }
     };
-    collect_page(ids, &events, cursor, limit, |event: &Event| {
-        filter.event_type.is_none_or(|t| t == event.event_type) && filter.client_id.is_none_or(|c| c == event.client_id)
-    })
+    collect_events(events, cursor, limit, accept)
+}
+
+/// Several sites' events merged, newest first.
+struct MergedNewestFirst<'t> {
+    sites: Vec<NewestFirst<'t>>,
+}
+
+impl Iterator for MergedNewestFirst<'_> {
+    type Item = Result<Event>;
+
+    fn next(&mut self) -> Option<Result<Event>> {
+        let mut best: Option<(usize, Id16)> = None;
+        for (i, site) in self.sites.iter_mut().enumerate() {
+            match site.peek_id() {
+                Err(e) => return Some(Err(e)),
+                Ok(Some(id)) if best.is_none_or(|(_, b)| id > b) => best = Some((i, id)),
+                Ok(_) => {}
+            }
+        }
+        let (i, _) = best?;
+        self.sites[i].next()
+    }
+}
+
+/// [`collect_page`] for events, which come decoded from their pages.
+fn collect_events(
+    mut events: Box<dyn Iterator<Item = Result<Event>> + '_>,
+    cursor: Option<Id>,
+    limit: usize,
+    accept: impl Fn(&Event) -> bool,
+) -> Result<Page<Event>> {
+    let mut items = Vec::new();
+    let mut scanned = 0;
+    let mut last = None;
+    for event in events.by_ref() {
+        let event = event?;
+        if cursor == Some(event.event_id) {
+            continue;
+        }
+        scanned += 1;
+        last = Some(event.event_id);
+        if accept(&event) {
+            items.push(event);
+        }
+        if items.len() >= limit || scanned >= SCAN_BUDGET {
+            break;
+        }
+    }
+    let more = (items.len() >= limit || scanned >= SCAN_BUDGET) && events.next().is_some();
+    Ok(Page { next_cursor: if more { last } else { None }, items })
 }
 
 // ---- discovered forms and stats ------------------------------------------------------
@@ -451,12 +511,16 @@ pub fn overview(txn: &ReadTransaction, client: Option<Id>, days: u32, now: Times
     top.sort_by(|a, b| b.leads.cmp(&a.leads).then(a.form_name.cmp(&b.form_name)));
     top.truncate(5);
     let lower = v7_bound(since, false);
+    let pages = txn.open_table(EVENT_PAGES)?;
     totals.events = match client {
-        Some(c) => txn
-            .open_table(EVENTS_BY_CLIENT)?
-            .range(pair(c.as_bytes(), &lower)..=pair(c.as_bytes(), &[0xff; 16]))?
-            .count() as u64,
-        None => txn.open_table(EVENTS)?.range(lower..)?.count() as u64,
+        Some(c) => event_pages::count_from(&pages, c.as_bytes(), &lower)?,
+        None => {
+            let mut n = 0;
+            for c in list_clients(txn)? {
+                n += event_pages::count_from(&pages, c.client_id.as_bytes(), &lower)?;
+            }
+            n
+        }
     };
     Ok(Overview { days: by_day.into_values().collect(), partial_to_submitted: conversion, top_forms: top, totals })
 }

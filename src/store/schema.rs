@@ -10,8 +10,13 @@ use super::tables::*;
 use super::{Result, StoreError};
 
 /// Version 1: the first schema. Version 2: `lead_counts` (leads per status, for metrics and
-/// the dashboard without a full scan), backfilled from the leads on migration.
-pub const SCHEMA_VERSION: u32 = 2;
+/// the dashboard without a full scan), backfilled from the leads on migration. Version 3:
+/// events in pages (`event_pages`) instead of one entry each plus a client index.
+pub const SCHEMA_VERSION: u32 = 3;
+
+/// Version 2's event tables, read once by the migration to version 3 and then deleted.
+const V2_EVENTS: redb::TableDefinition<Id16, &[u8]> = redb::TableDefinition::new("events");
+const V2_EVENTS_BY_CLIENT: redb::TableDefinition<Pair, ()> = redb::TableDefinition::new("events_by_client");
 const VERSION_KEY: &str = "schema_version";
 
 /// Opens every table so they exist in a new file (redb creates tables on first open).
@@ -48,6 +53,7 @@ pub fn migrate(db: &Database) -> Result<()> {
 fn step(txn: &WriteTransaction, from: u32) -> Result<()> {
     match from {
         1 => backfill_lead_counts(txn),
+        2 => events_into_pages(txn),
         other => Err(StoreError::Storage(format!("no migration from schema version {other}"))),
     }
 }
@@ -64,6 +70,34 @@ fn backfill_lead_counts(txn: &WriteTransaction) -> Result<()> {
     for (status, n) in counts {
         table.insert(status, n)?;
     }
+    Ok(())
+}
+
+/// Moves every event into its site's pages, in id order (the order pages need).
+fn events_into_pages(txn: &WriteTransaction) -> Result<()> {
+    let names: Vec<String> = txn.list_tables()?.map(|t| t.name().to_string()).collect();
+    if !names.iter().any(|n| n == V2_EVENTS.name()) {
+        return Ok(());
+    }
+    {
+        let events = txn.open_table(V2_EVENTS)?;
+        let by_client = txn.open_table(V2_EVENTS_BY_CLIENT)?;
+        let mut pages = txn.open_table(EVENT_PAGES)?;
+        let mut writer = super::event_pages::PageWriter::default();
+        for entry in by_client.iter()? {
+            let (key, _) = entry?;
+            let key = key.value();
+            let id = second_half(&key);
+            let Some(bytes) = events.get(id)? else { continue };
+            let event: crate::domain::model::Event = super::codec::decode(bytes.value())?;
+            let lead = event.lead_id.map(|l| *l.as_bytes());
+            let body = super::event_pages::encode_body(&super::event_pages::EventBody::from_event(event))?;
+            writer.push(&mut pages, &key[..16].try_into().expect("16 of 32"), &id, lead.as_ref(), &body)?;
+        }
+        writer.finish(&mut pages)?;
+    }
+    txn.delete_table(V2_EVENTS)?;
+    txn.delete_table(V2_EVENTS_BY_CLIENT)?;
     Ok(())
 }
 
@@ -133,6 +167,49 @@ mod tests {
             })
             .unwrap();
         assert_eq!(counts, (Some(2), Some(1)));
+    }
+
+    #[test]
+    fn version_2_events_move_into_pages() {
+        use crate::domain::model::{Event, EventType};
+        use crate::store::queries::{EventFilter, list_events};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.redb");
+        let client = uuid::Uuid::now_v7();
+        let mut ids = Vec::new();
+        {
+            let db = Database::create(&path).unwrap();
+            migrate_to(&db, 2).unwrap();
+            let txn = db.begin_write().unwrap();
+            {
+                let mut clients = txn.open_table(CLIENTS).unwrap();
+                let record = crate::domain::model::Client { client_id: client, ..Default::default() };
+                clients.insert(*client.as_bytes(), super::super::codec::encode(&record).unwrap().as_slice()).unwrap();
+                let mut events = txn.open_table(V2_EVENTS).unwrap();
+                let mut by_client = txn.open_table(V2_EVENTS_BY_CLIENT).unwrap();
+                for i in 0..3 {
+                    let id = uuid::Uuid::now_v7();
+                    let event = Event {
+                        event_id: id,
+                        client_id: client,
+                        event_type: EventType::FormSubmission,
+                        form_ref: Some(format!("f{i}")),
+                        ..Default::default()
+                    };
+                    events.insert(*id.as_bytes(), super::super::codec::encode(&event).unwrap().as_slice()).unwrap();
+                    by_client.insert(pair(client.as_bytes(), id.as_bytes()), ()).unwrap();
+                    ids.push(id);
+                }
+            }
+            txn.commit().unwrap();
+        }
+        let store = crate::store::Store::open(&path).unwrap();
+        let filter = EventFilter { client_id: Some(client), ..Default::default() };
+        let page = store.read(|r| list_events(r, &filter, None, 10)).unwrap();
+        let listed: Vec<_> = page.items.iter().map(|e| (e.event_id, e.form_ref.clone().unwrap())).collect();
+        assert_eq!(listed, vec![(ids[2], "f2".into()), (ids[1], "f1".into()), (ids[0], "f0".into())]);
+        let names: Vec<String> = store.read(|r| Ok(r.list_tables()?.map(|t| t.name().to_string()).collect())).unwrap();
+        assert!(!names.iter().any(|n| n == "events" || n == "events_by_client"), "{names:?}");
     }
 
     #[test]

@@ -36,10 +36,9 @@ pub const LEADS_BY_EMAIL: TableDefinition<&[u8], ()> = TableDefinition::new("lea
 /// lead status name → number of leads in it (kept in the same transactions as the leads)
 pub const LEAD_COUNTS: TableDefinition<&str, u64> = TableDefinition::new("lead_counts");
 
-/// event id (server UUIDv7, arrival order) → event
-pub const EVENTS: TableDefinition<Id16, &[u8]> = TableDefinition::new("events");
-/// client ++ event
-pub const EVENTS_BY_CLIENT: TableDefinition<Pair, ()> = TableDefinition::new("events_by_client");
+/// client ++ first event id → a page of that site's events (see `event_pages`): events by
+/// (client, arrival time)
+pub const EVENT_PAGES: TableDefinition<Pair, &[u8]> = TableDefinition::new("event_pages");
 /// lead ++ event
 pub const EVENTS_BY_LEAD: TableDefinition<Pair, ()> = TableDefinition::new("events_by_lead");
 /// client ++ sender's event id → arrival time (ms). A "seen" set, not an index of event
@@ -83,8 +82,7 @@ macro_rules! for_each_table {
         $m!(LEADS_BY_CLIENT);
         $m!(LEADS_BY_EMAIL);
         $m!(LEAD_COUNTS);
-        $m!(EVENTS);
-        $m!(EVENTS_BY_CLIENT);
+        $m!(EVENT_PAGES);
         $m!(EVENTS_BY_LEAD);
         $m!(SEEN_EVENT_IDS);
         $m!(TOKENS);

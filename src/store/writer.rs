@@ -10,7 +10,7 @@
 //! conflict) must not have written anything before returning it, because the transaction it
 //! ran in is still committed for the other jobs. Fatal (storage) errors abort the whole group.
 
-use redb::{Database, Durability, WriteTransaction};
+use redb::{Database, Durability, ReadableDatabase, WriteTransaction};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
@@ -161,7 +161,15 @@ impl Drop for Writer {
 
 fn run(db: Arc<Database>, rx: Receiver<Job>, metrics: Arc<Metrics>) {
     let mut stopping = false;
-    let mut cache = WriterCache::default();
+    let newest = db.begin_read().map_err(StoreError::from).and_then(|txn| super::event_pages::newest_id(&txn));
+    let mut cache = match newest {
+        Ok(newest) => WriterCache::new(newest),
+        Err(e) => {
+            // Ids still come from the clock; only a clock set back since could misorder them.
+            tracing::error!(error = %e, "could not read the newest event id");
+            WriterCache::default()
+        }
+    };
     while !stopping {
         let Ok(first) = rx.recv() else { break };
         let mut events = first.events();
