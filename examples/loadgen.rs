@@ -254,6 +254,10 @@ fn main() {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!("event mix: {}; LOADGEN_MIX=site|session|submissions", Mix::from_env().describe());
+    println!(
+        "event ids: {}",
+        if mix::random_ids() { "random (v4)" } else { "time-ordered (v7); LOADGEN_V4=1 for random" }
+    );
 
     // One thread for the generator: the server keeps the rest of the machine.
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");

@@ -36,6 +36,12 @@ impl Histogram {
         self.sum_micro.fetch_add((value * 1e6) as u64, Relaxed);
     }
 
+    /// The mean of what was observed (0 before anything was).
+    pub fn mean(&self) -> f64 {
+        let count = self.count.load(Relaxed);
+        if count == 0 { 0.0 } else { self.sum_micro.load(Relaxed) as f64 / 1e6 / count as f64 }
+    }
+
     fn render(&self, out: &mut String, name: &str, labels: &str) {
         let sep = if labels.is_empty() { "" } else { "," };
         let mut cumulative = 0;

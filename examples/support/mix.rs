@@ -1,7 +1,9 @@
 #![allow(dead_code)] // shared by two examples; each uses part of it
 
-//! The events the benchmarks send, shaped like what `tracker/src/tracker.js` sends (with
-//! time-ordered v7 ids, which the ingest contract recommends).
+//! The events the benchmarks send, shaped like what `tracker/src/tracker.js` sends, with
+//! time-ordered (v7) ids as the tracker makes them. `LOADGEN_V4=1` sends random v4 ids
+//! instead, as some server-side senders do: each then costs a random write in the dedup
+//! index, which is several times slower.
 
 /// Which events the load consists of (`LOADGEN_MIX`).
 #[derive(Clone, Copy, PartialEq)]
@@ -56,13 +58,18 @@ impl Mix {
     }
 }
 
+/// `LOADGEN_V4=1`: random event ids.
+pub fn random_ids() -> bool {
+    std::env::var_os("LOADGEN_V4").is_some()
+}
+
 /// Event number `n` of connection `worker`, as JSON.
 pub fn event(mix: Mix, n: u64, worker: usize) -> String {
-    let id = uuid::Uuid::now_v7();
+    let id = if random_ids() { uuid::Uuid::new_v4() } else { uuid::Uuid::now_v7() };
     let (kind, visitor) = mix.kind(n);
     let common = format!(
         r##""id":"{id}","visitorId":"w{worker}-{visitor}","sessionId":"s{worker}-{visitor}","timestamp":{},"page":"https://bench.local/contact","attribution":{{"landingPage":"https://bench.local/?utm_source=news","referrer":"https://search.example/"}}"##,
-        id.get_timestamp().map_or(0, |t| t.to_unix().0 * 1000)
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis())
     );
     match kind {
         0 => format!(r#"{{{common},"type":"tracker_initialized"}}"#),

@@ -183,7 +183,7 @@ impl PageWriter {
             table.insert(pair(client, first), page.as_slice())?;
             self.open.remove(client);
         }
-        let (_, page) = self.open.entry(*client).or_insert_with(|| (*id, Vec::with_capacity(PAGE_BYTES)));
+        let (_, page) = self.open.entry(*client).or_insert_with(|| (*id, Vec::with_capacity(8 * 1024)));
         push_entry(page, id, lead, body);
         Ok(())
     }

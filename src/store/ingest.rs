@@ -11,11 +11,11 @@ use redb::{ReadableTable, Table, WriteTransaction};
 use std::collections::HashMap;
 use uuid::Uuid;
 
+use super::Result;
 use super::codec::{decode, encode};
 use super::event_pages::{self, EventBody, IdClock, PageWriter};
 use super::leads::{self, LeadKeys};
 use super::tables::*;
-use super::{Result, StoreError};
 use crate::domain::event::TrackEvent;
 use crate::domain::lead_rules::{self, LeadCandidate};
 use crate::domain::model::{DiscoveredForm, EventType, Id, Lead, SyncKind, SyncStatus};
@@ -242,7 +242,10 @@ impl<'t> IngestTables<'t> {
             for id in self.leads.ids_with_email(&client, email)? {
                 let lead = match cache.leads.remove(&id) {
                     Some(lead) => lead,
-                    None => self.leads.get(&id)?.ok_or(StoreError::NotFound("lead"))?,
+                    None => match self.leads.get(&id)? {
+                        Some(lead) => lead,
+                        None => continue,
+                    },
                 };
                 if lead_rules::matches(&lead, candidate, now) {
                     existing = Some(lead);
