@@ -4,7 +4,7 @@
 //!
 //! Runs before redaction, so derived values are redacted like sent ones.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 /// What the request itself says about the visitor's browser.
 #[derive(Debug, Clone, Default)]
@@ -25,79 +25,176 @@ impl RequestContext {
 }
 
 /// The path and query of a URL (`https://x.io/a/b?c#d` → `/a/b`, `c`).
-fn path_and_query(url: &str) -> (String, Option<&str>) {
-    let no_fragment = url.split('#').next().unwrap_or("");
-    let (before_query, query) = match no_fragment.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (no_fragment, None),
-    };
-    let after_scheme = before_query.split_once("://").map(|(_, r)| r).unwrap_or(before_query);
+fn path_and_query(url: &str) -> (&str, Option<&str>) {
+    let (before_query, query) = split_query(url);
+    // The first `://`, found from its colons: `split_once("://")` sets up a substring
+    // searcher on every call.
+    let after_scheme = before_query
+        .match_indices(':')
+        .find(|(i, _)| before_query[i + 1..].starts_with("//"))
+        .map_or(before_query, |(i, _)| &before_query[i + 3..]);
     let path = match after_scheme.find('/') {
         Some(i) => &after_scheme[i..],
         None => "/",
     };
-    (path.to_string(), query)
+    (path, query)
 }
 
-/// Every `utm_*` parameter of a URL's query.
-pub fn utm_params(url: &str) -> Map<String, Value> {
-    let (_, query) = path_and_query(url);
-    let mut out = Map::new();
-    for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
-        if k.starts_with("utm_") && k.len() <= 64 && !v.is_empty() && !out.contains_key(k.as_ref()) {
-            out.insert(k.into_owned(), Value::String(v.chars().take(512).collect()));
+/// A URL without its fragment, split at its query (`https://x.io/a?c#d` → `https://x.io/a`,
+/// `c`).
+fn split_query(url: &str) -> (&str, Option<&str>) {
+    let no_fragment = url.split_once('#').map_or(url, |(u, _)| u);
+    match no_fragment.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (no_fragment, None),
+    }
+}
+
+/// Every `utm_*` parameter of a URL's query, the first of each name, in query order.
+fn utm_pairs(url: &str) -> Vec<(String, Value)> {
+    let mut out: Vec<(String, Value)> = Vec::new();
+    let Some(query) = split_query(url).1 else {
+        return out;
+    };
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        if k.starts_with("utm_") && k.len() <= 64 && !v.is_empty() && !out.iter().any(|(seen, _)| *seen == k) {
+            // No more bytes than the limit means no more characters either.
+            let v = if v.len() <= 512 { v.into_owned() } else { v.chars().take(512).collect() };
+            out.push((k.into_owned(), Value::String(v)));
         }
     }
     out
 }
 
+/// Every `utm_*` parameter of a URL's query.
+pub fn utm_params(url: &str) -> Map<String, Value> {
+    utm_pairs(url).into_iter().collect()
+}
+
 /// Fills in what the server can derive. Never overwrites what the sender sent.
 pub fn enrich(payload: &mut Map<String, Value>, fields: &[String], ctx: &RequestContext) {
-    // `page` may be the URL alone.
-    if let Some(Value::String(url)) = payload.get("page") {
-        let url = url.clone();
-        payload.insert("page".into(), json!({"url": url}));
+    enrich_with(payload, ctx, || fields.iter().cloned().map(Value::String).collect());
+}
+
+/// [`enrich`] of an event object, whose `completedFields` are the names of its non-blank
+/// `fields`; worked out only when `formProgress` needs them.
+pub(crate) fn enrich_event(payload: &mut Map<String, Value>, ctx: &RequestContext) {
+    // Gathered before `enrich_with` borrows `payload` mutably, but only when it will use them.
+    let (mut fields, mut needed) = (None, false);
+    for (k, v) in payload.iter() {
+        match (k.as_str(), v) {
+            ("fields", Value::Object(map)) => fields = Some(map),
+            ("formProgress", Value::Number(_)) => needed = true,
+            ("formProgress", Value::Object(progress)) => needed = !progress.contains_key("completedFields"),
+            _ => {}
+        }
     }
-    if let Some(Value::Object(page)) = payload.get_mut("page")
+    let completed = match fields {
+        Some(fields) if needed => {
+            fields.iter().filter(|(_, v)| !is_blank(v)).map(|(k, _)| Value::String(k.clone())).collect()
+        }
+        _ => Vec::new(),
+    };
+    enrich_with(payload, ctx, || completed);
+}
+
+fn is_blank(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        Value::Array(a) => a.is_empty(),
+        _ => false,
+    }
+}
+
+/// One pass over the payload's members rather than a lookup for each: this runs for every
+/// event.
+fn enrich_with(payload: &mut Map<String, Value>, ctx: &RequestContext, completed: impl FnOnce() -> Vec<Value>) {
+    let mut completed = Some(completed);
+    let mut has_metadata = false;
+    for (k, v) in payload.iter_mut() {
+        match k.as_str() {
+            "page" => enrich_page(v),
+            "attribution" => enrich_attribution(v),
+            "metadata" => {
+                if !v.is_object() {
+                    *v = Value::Object(Map::new());
+                }
+                if let Value::Object(meta) = v {
+                    enrich_metadata(meta, ctx);
+                }
+                has_metadata = true;
+            }
+            "formProgress" => {
+                if let Some(completed) = completed.take() {
+                    enrich_progress(v, completed);
+                }
+            }
+            _ => {}
+        }
+    }
+    if !has_metadata {
+        let mut meta = Map::new();
+        enrich_metadata(&mut meta, ctx);
+        payload.insert("metadata".into(), Value::Object(meta));
+    }
+}
+
+fn enrich_page(page: &mut Value) {
+    // `page` may be the URL alone.
+    if let Value::String(url) = page {
+        let mut object = Map::new();
+        object.insert("url".into(), Value::String(std::mem::take(url)));
+        *page = Value::Object(object);
+    }
+    if let Value::Object(page) = page
         && !page.contains_key("path")
         && let Some(url) = page.get("url").and_then(Value::as_str)
     {
-        let (path, _) = path_and_query(url);
+        let path = path_and_query(url).0.to_string();
         page.insert("path".into(), Value::String(path));
     }
-    if let Some(Value::Object(attribution)) = payload.get_mut("attribution")
-        && let Some(landing) = attribution.get("landingPage").and_then(Value::as_str).map(str::to_string)
+}
+
+fn enrich_attribution(attribution: &mut Value) {
+    if let Value::Object(attribution) = attribution
+        && let Some(landing) = attribution.get("landingPage").and_then(Value::as_str)
     {
-        for (k, v) in utm_params(&landing) {
+        for (k, v) in utm_pairs(landing) {
             attribution.entry(k).or_insert(v);
         }
     }
-    let has_metadata = matches!(payload.get("metadata"), Some(Value::Object(_)));
-    if !has_metadata {
-        payload.insert("metadata".into(), Value::Object(Map::new()));
+}
+
+fn enrich_metadata(meta: &mut Map<String, Value>, ctx: &RequestContext) {
+    if let Some(ua) = &ctx.user_agent
+        && !meta.contains_key("userAgent")
+    {
+        meta.insert("userAgent".into(), Value::String(ua.clone()));
     }
-    if let Some(Value::Object(meta)) = payload.get_mut("metadata") {
-        if let Some(ua) = &ctx.user_agent {
-            meta.entry("userAgent").or_insert_with(|| Value::String(ua.clone()));
-        }
-        if let Some(lang) = &ctx.language {
-            meta.entry("language").or_insert_with(|| Value::String(lang.clone()));
-        }
+    if let Some(lang) = &ctx.language
+        && !meta.contains_key("language")
+    {
+        meta.insert("language".into(), Value::String(lang.clone()));
     }
-    // `formProgress: {totalFields}` (or just a number) → completed fields and percent.
-    if let Some(Value::Number(n)) = payload.get("formProgress") {
-        let n = n.clone();
-        payload.insert("formProgress".into(), json!({"totalFields": n}));
+}
+
+/// `formProgress: {totalFields}` (or just a number) → completed fields and percent.
+fn enrich_progress(progress: &mut Value, completed: impl FnOnce() -> Vec<Value>) {
+    if let Value::Number(n) = progress {
+        let mut object = Map::new();
+        object.insert("totalFields".into(), Value::Number(n.clone()));
+        *progress = Value::Object(object);
     }
-    if let Some(Value::Object(progress)) = payload.get_mut("formProgress") {
+    if let Value::Object(progress) = progress {
         if !progress.contains_key("completedFields") {
-            progress.insert("completedFields".into(), json!(fields));
+            progress.insert("completedFields".into(), Value::Array(completed()));
         }
         if !progress.contains_key("percentComplete")
             && let Some(total) = progress.get("totalFields").and_then(Value::as_u64).filter(|t| *t > 0)
         {
             let done = progress.get("completedFields").and_then(Value::as_array).map_or(0, |a| a.len() as u64);
-            progress.insert("percentComplete".into(), json!((done.min(total) * 100) / total));
+            progress.insert("percentComplete".into(), Value::from((done.min(total) * 100) / total));
         }
     }
 }
@@ -105,6 +202,7 @@ pub fn enrich(payload: &mut Map<String, Value>, fields: &[String], ctx: &Request
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn derives_what_the_tracker_left_out() {
@@ -141,5 +239,19 @@ mod tests {
         assert!(p["formProgress"].get("percentComplete").is_none());
         assert_eq!(path_and_query("https://x.io").0, "/");
         assert_eq!(path_and_query("").0, "/");
+        // The first `://` ends the scheme, colons before it or not.
+        assert_eq!(path_and_query("https:x://y/p").0, "/p");
+        assert_eq!(path_and_query("a://b://c/d").0, "//c/d");
+        assert_eq!(path_and_query("x:/y?q://z").0, "/y");
+    }
+
+    #[test]
+    fn utm_values_are_cut_at_512_characters() {
+        let url = format!("https://x.io/?utm_term={}&utm_term=second&utm_x=", "%C3%A9".repeat(600));
+        let utm = utm_params(&url);
+        assert_eq!(utm["utm_term"].as_str().map(|v| v.chars().count()), Some(512));
+        assert!(utm.get("utm_x").is_none());
+        let url = format!("https://x.io/?utm_term={}", "a".repeat(512));
+        assert_eq!(utm_params(&url)["utm_term"].as_str().map(str::len), Some(512));
     }
 }

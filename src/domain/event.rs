@@ -1,8 +1,12 @@
 //! Inbound tracker events: parse, check limits, normalise. Parse, don't validate: the rest
 //! of the pipeline only ever sees a [`TrackEvent`], never raw JSON.
 
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::fmt::{self, Write as _};
+use std::marker::PhantomData;
 use thiserror::Error;
 use uuid::Uuid;
 
@@ -28,8 +32,30 @@ pub enum EventError {
 }
 
 impl EventError {
-    fn invalid(at: &str, msg: impl std::fmt::Display) -> Self {
+    fn invalid(at: impl fmt::Display, msg: impl fmt::Display) -> Self {
         EventError::Invalid(format!("{at}: {msg}"))
+    }
+
+    /// An error about member `key` of the event at `at` (`events[3].id: …`).
+    fn invalid_member(at: At<'_>, key: &str, msg: impl fmt::Display) -> Self {
+        EventError::Invalid(format!("{at}.{key}: {msg}"))
+    }
+}
+
+/// Where an event sits in the request, as errors name it (`event`, `events[3]`). Kept
+/// unformatted because it is needed only when something is wrong.
+#[derive(Debug, Clone, Copy)]
+enum At<'a> {
+    Named(&'a str),
+    Index(usize),
+}
+
+impl fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            At::Named(name) => f.write_str(name),
+            At::Index(i) => write!(f, "events[{i}]"),
+        }
     }
 }
 
@@ -57,15 +83,31 @@ impl TrackEvent {
     }
 }
 
-fn optional_text(obj: &Map<String, Value>, key: &str, at: &str, max: usize) -> Result<Option<String>, EventError> {
-    match obj.get(key) {
+/// An optional text column (`sessionId`, `visitorId`, `formId`).
+fn text_column(value: Option<Column<'_>>, at: At<'_>, key: &str, max: usize) -> Result<Option<String>, EventError> {
+    match value {
+        None | Some(Column::Other(Value::Null)) => Ok(None),
+        Some(Column::Str(s)) if s.len() > max => {
+            Err(EventError::invalid_member(at, key, format_args!("must be at most {max} bytes")))
+        }
+        Some(Column::Str(s)) => {
+            let t = s.trim();
+            Ok((!t.is_empty()).then(|| t.to_string()))
+        }
+        Some(Column::Other(_)) => Err(EventError::invalid_member(at, key, "must be a string")),
+    }
+}
+
+/// An optional text member that also stays in the payload.
+fn optional_text(value: Option<&Value>, at: At<'_>, key: &str, max: usize) -> Result<Option<String>, EventError> {
+    match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.len() > max => {
-            Err(EventError::invalid(&format!("{at}.{key}"), format!("must be at most {max} bytes")))
+            Err(EventError::invalid_member(at, key, format_args!("must be at most {max} bytes")))
         }
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
-        Some(_) => Err(EventError::invalid(&format!("{at}.{key}"), "must be a string")),
+        Some(_) => Err(EventError::invalid_member(at, key, "must be a string")),
     }
 }
 
@@ -85,6 +127,17 @@ fn field_text(value: &Value) -> Option<String> {
     }
 }
 
+/// True when some string or key anywhere in `value` is over the per-value limit; the
+/// check [`check_value_sizes`] makes, without building the paths it names.
+fn has_oversize(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.len() > MAX_VALUE_BYTES,
+        Value::Array(items) => items.iter().any(has_oversize),
+        Value::Object(map) => map.iter().any(|(k, v)| k.len() > MAX_VALUE_BYTES || has_oversize(v)),
+        _ => false,
+    }
+}
+
 /// Every string anywhere in the event must fit the per-value limit.
 fn check_value_sizes(value: &Value, path: &mut String) -> Result<(), EventError> {
     match value {
@@ -95,7 +148,7 @@ fn check_value_sizes(value: &Value, path: &mut String) -> Result<(), EventError>
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 let len = path.len();
-                path.push_str(&format!("[{i}]"));
+                let _ = write!(path, "[{i}]");
                 check_value_sizes(item, path)?;
                 path.truncate(len);
             }
@@ -126,72 +179,110 @@ fn check_value_sizes(value: &Value, path: &mut String) -> Result<(), EventError>
 
 /// Parses one event object. `at` names it in errors (`events[3]`).
 pub fn parse_event(value: Value, at: &str, now: Timestamp, ctx: &RequestContext) -> Result<TrackEvent, EventError> {
-    let Value::Object(mut obj) = value else {
+    let Value::Object(obj) = value else {
         return Err(EventError::invalid(at, "each event must be a JSON object"));
     };
-    // The site is named once per request, not per stored event.
-    obj.remove("clientId");
-    for (k, v) in &obj {
-        let mut path = format!("{at}.{k}");
-        check_value_sizes(v, &mut path)?;
-    }
+    parse_raw_event(RawEvent::from_map(obj), At::Named(at), now, ctx)
+}
 
-    let id_text = match obj.get("id") {
-        Some(Value::String(s)) => s.as_str(),
-        Some(_) => return Err(EventError::invalid(&format!("{at}.id"), "must be a UUID string")),
+fn parse_raw_event(
+    raw: RawEvent<'_>,
+    at: At<'_>,
+    now: Timestamp,
+    ctx: &RequestContext,
+) -> Result<TrackEvent, EventError> {
+    // The site is named once per request, not per stored event, so `clientId` is ignored.
+    let RawEvent { columns, client_id: _, rest: mut obj } = raw;
+    // One pass over the members for what is read before enrichment.
+    let (mut oversize, mut form_started_at, mut form_selector) = (false, None, None);
+    for (k, v) in &obj {
+        oversize = oversize || has_oversize(v);
+        match k.as_str() {
+            "formStartedAt" => form_started_at = Some(v),
+            "formSelector" => form_selector = Some(v),
+            _ => {}
+        }
+    }
+    // Paths are built only to name a value that is too long.
+    if oversize || columns.iter().flatten().any(Column::has_oversize) {
+        let mut all = obj.clone();
+        for (key, column) in COLUMN_KEYS.iter().zip(&columns) {
+            if let Some(column) = column {
+                all.insert((*key).to_string(), column.to_value());
+            }
+        }
+        for (k, v) in &all {
+            let mut path = format!("{at}.{k}");
+            check_value_sizes(v, &mut path)?;
+        }
+    }
+    let [id, event_type, timestamp, session_id, visitor_id, form_ref] = columns;
+
+    let client_event_id = match id {
+        Some(Column::Str(id_text)) => Uuid::parse_str(&id_text)
+            .map_err(|_| EventError::invalid_member(at, "id", format_args!("{id_text:?} is not a UUID")))?,
+        Some(Column::Other(_)) => return Err(EventError::invalid_member(at, "id", "must be a UUID string")),
         None => {
-            return Err(EventError::invalid(
-                &format!("{at}.id"),
+            return Err(EventError::invalid_member(
+                at,
+                "id",
                 "is required: give every event a UUID (v7 preferred) and repeat it on retries",
             ));
         }
     };
-    let client_event_id = Uuid::parse_str(id_text)
-        .map_err(|_| EventError::invalid(&format!("{at}.id"), format!("{id_text:?} is not a UUID")))?;
 
-    let event_type = match obj.get("type") {
-        Some(Value::String(t)) => EventType::parse(t).ok_or_else(|| {
-            EventError::invalid(
-                &format!("{at}.type"),
-                format!(
+    let event_type = match event_type {
+        Some(Column::Str(t)) => EventType::parse(&t).ok_or_else(|| {
+            EventError::invalid_member(
+                at,
+                "type",
+                format_args!(
                     "unknown event type {t:?}; expected one of form_submission, form_interaction, chat_message_sent, tracker_initialized"
                 ),
             )
         })?,
-        _ => return Err(EventError::invalid(&format!("{at}.type"), "is required and must be a string")),
+        _ => return Err(EventError::invalid_member(at, "type", "is required and must be a string")),
     };
 
-    let timestamp = match obj.get("timestamp") {
-        None | Some(Value::Null) => now,
-        Some(Value::String(t)) => Timestamp::parse_rfc3339(t)
-            .ok_or_else(|| EventError::invalid(&format!("{at}.timestamp"), format!("{t:?} is not an RFC 3339 time")))?,
-        Some(Value::Number(n)) => n
+    let timestamp = match timestamp {
+        None | Some(Column::Other(Value::Null)) => now,
+        Some(Column::Str(t)) => Timestamp::parse_rfc3339(&t).ok_or_else(|| {
+            EventError::invalid_member(at, "timestamp", format_args!("{t:?} is not an RFC 3339 time"))
+        })?,
+        Some(Column::Other(Value::Number(n))) => n
             .as_i64()
             .map(Timestamp)
-            .ok_or_else(|| EventError::invalid(&format!("{at}.timestamp"), "must be milliseconds since 1970"))?,
-        Some(_) => return Err(EventError::invalid(&format!("{at}.timestamp"), "must be an RFC 3339 string")),
+            .ok_or_else(|| EventError::invalid_member(at, "timestamp", "must be milliseconds since 1970"))?,
+        Some(Column::Other(_)) => {
+            return Err(EventError::invalid_member(at, "timestamp", "must be an RFC 3339 string"));
+        }
     };
-    let form_started_at = match obj.get("formStartedAt") {
+    let form_started_at = match form_started_at {
         Some(Value::String(t)) => Timestamp::parse_rfc3339(t),
         Some(Value::Number(n)) => n.as_i64().map(Timestamp),
         _ => None,
     };
 
-    let session_id = optional_text(&obj, "sessionId", at, MAX_ID_LEN)?;
-    let visitor_id = optional_text(&obj, "visitorId", at, MAX_ID_LEN)?;
-    let form_ref = optional_text(&obj, "formId", at, 256)?;
-    let form_selector = optional_text(&obj, "formSelector", at, 512)?;
+    let session_id = text_column(session_id, at, "sessionId", MAX_ID_LEN)?;
+    let visitor_id = text_column(visitor_id, at, "visitorId", MAX_ID_LEN)?;
+    let form_ref = text_column(form_ref, at, "formId", 256)?;
+    let form_selector = optional_text(form_selector, at, "formSelector", 512)?;
 
-    let field_names: Vec<String> = match obj.get("fields") {
-        Some(Value::Object(m)) => m.iter().filter(|(_, v)| !is_blank(v)).map(|(k, _)| k.clone()).collect(),
-        _ => Vec::new(),
-    };
-    enrich::enrich(&mut obj, &field_names, ctx);
+    enrich::enrich_event(&mut obj, ctx);
     // Redact before anything else reads the values.
     redact::redact_map(&mut obj);
 
+    let (mut fields_value, mut field_name, mut field_value) = (None, None, None);
+    for (k, v) in &obj {
+        match k.as_str() {
+            "fields" => fields_value = Some(v),
+            "fieldName" => field_name = Some(v),
+            "fieldValue" => field_value = Some(v),
+            _ => {}
+        }
+    }
     let mut fields = BTreeMap::new();
-    match obj.get("fields") {
+    match fields_value {
         None | Some(Value::Null) => {}
         Some(Value::Object(map)) => {
             if map.len() > MAX_FIELDS_PER_EVENT {
@@ -204,31 +295,35 @@ pub fn parse_event(value: Value, at: &str, now: Timestamp, ctx: &RequestContext)
                 });
             }
             for (name, value) in map {
-                if name.trim().is_empty() {
+                let trimmed_name = name.trim();
+                if trimmed_name.is_empty() {
                     continue;
                 }
                 match field_text(value) {
                     Some(text) if !text.is_empty() => {
-                        fields.insert(name.trim().to_string(), text);
+                        fields.insert(trimmed_name.to_string(), text);
                     }
                     Some(_) => {}
                     None if value.is_object() => {
-                        return Err(EventError::invalid(
-                            &format!("{at}.fields.{name}"),
-                            "must be a string, number, boolean or list, not an object",
-                        ));
+                        return Err(EventError::Invalid(format!(
+                            "{at}.fields.{name}: must be a string, number, boolean or list, not an object"
+                        )));
                     }
                     None => {}
                 }
             }
         }
-        Some(_) => return Err(EventError::invalid(&format!("{at}.fields"), "must be an object of name → value")),
+        Some(_) => return Err(EventError::invalid_member(at, "fields", "must be an object of name → value")),
     }
     // A single-field interaction (`fieldName`/`fieldValue`) counts as a field too.
-    if let (Some(Value::String(name)), Some(value)) = (obj.get("fieldName"), obj.get("fieldValue"))
+    let sensitive_field_name = match field_name {
+        Some(Value::String(name)) => redact::is_sensitive_name(name),
+        _ => false,
+    };
+    if let (Some(Value::String(name)), Some(value)) = (field_name, field_value)
+        && !sensitive_field_name
         && let Some(text) = field_text(value).filter(|t| !t.is_empty())
         && !fields.contains_key(name.trim())
-        && !redact::is_sensitive_name(name)
         && !name.trim().is_empty()
     {
         if fields.len() >= MAX_FIELDS_PER_EVENT {
@@ -240,13 +335,8 @@ pub fn parse_event(value: Value, at: &str, now: Timestamp, ctx: &RequestContext)
         fields.insert(name.trim().to_string(), text);
     }
     // `fieldValue` of a sensitive `fieldName` must not survive in the payload either.
-    if obj.get("fieldName").and_then(Value::as_str).is_some_and(redact::is_sensitive_name) {
+    if sensitive_field_name {
         obj.remove("fieldValue");
-    }
-
-    // Stored once, as the event's columns, not again in its payload.
-    for column in ["id", "type", "timestamp", "sessionId", "visitorId", "formId"] {
-        obj.remove(column);
     }
 
     Ok(TrackEvent {
@@ -263,15 +353,6 @@ pub fn parse_event(value: Value, at: &str, now: Timestamp, ctx: &RequestContext)
     })
 }
 
-fn is_blank(v: &Value) -> bool {
-    match v {
-        Value::Null => true,
-        Value::String(s) => s.trim().is_empty(),
-        Value::Array(a) => a.is_empty(),
-        _ => false,
-    }
-}
-
 /// A parsed request body: the site it names (if any) and its events.
 #[derive(Debug)]
 pub struct ParsedBody {
@@ -279,15 +360,15 @@ pub struct ParsedBody {
     pub events: Vec<TrackEvent>,
 }
 
-fn body_client_id(obj: &Map<String, Value>) -> Result<Option<String>, EventError> {
-    match obj.get("clientId") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
-        Some(_) => Err(EventError::invalid("clientId", "must be a string")),
+fn body_client_id(value: Option<Column<'_>>) -> Result<Option<String>, EventError> {
+    match value {
+        None | Some(Column::Other(Value::Null)) => Ok(None),
+        Some(Column::Str(s)) => Ok(Some(s.trim().to_string())),
+        Some(Column::Other(_)) => Err(EventError::invalid("clientId", "must be a string")),
     }
 }
 
-fn parse_json(body: &[u8]) -> Result<Value, EventError> {
+fn parse_json<'de, T: Deserialize<'de>>(body: &'de [u8]) -> Result<T, EventError> {
     if body.len() > MAX_BODY_BYTES {
         return Err(EventError::TooLarge {
             code: "body_too_large",
@@ -299,26 +380,24 @@ fn parse_json(body: &[u8]) -> Result<Value, EventError> {
 
 /// `POST /v1/track`: one event object with a `clientId`.
 pub fn parse_single(body: &[u8], now: Timestamp, ctx: &RequestContext) -> Result<ParsedBody, EventError> {
-    let value = parse_json(body)?;
-    let Value::Object(obj) = &value else {
+    let Object(Some(mut raw)) = parse_json::<Object<RawEvent>>(body)? else {
         return Err(EventError::Invalid("the body must be a JSON object (one event)".into()));
     };
-    let client_id = body_client_id(obj)?;
-    let event = parse_event(value, "event", now, ctx)?;
+    let client_id = body_client_id(raw.client_id.take())?;
+    let event = parse_raw_event(raw, At::Named("event"), now, ctx)?;
     Ok(ParsedBody { client_id, events: vec![event] })
 }
 
 /// `POST /v1/track/batch`: `{clientId, events: [...]}`. All or nothing: one bad event
 /// rejects the batch, so a sender never has to guess which events were stored.
 pub fn parse_batch(body: &[u8], now: Timestamp, ctx: &RequestContext) -> Result<ParsedBody, EventError> {
-    let value = parse_json(body)?;
-    let Value::Object(mut obj) = value else {
+    let Object(Some(batch)) = parse_json::<Object<RawBatch>>(body)? else {
         return Err(EventError::Invalid("the body must be a JSON object: {\"clientId\": …, \"events\": […]}".into()));
     };
-    let client_id = body_client_id(&obj)?;
-    let events = match obj.remove("events") {
-        Some(Value::Array(events)) => events,
-        Some(_) => return Err(EventError::invalid("events", "must be an array of event objects")),
+    let client_id = body_client_id(batch.client_id)?;
+    let events = match batch.events {
+        Some(Array(Some(events))) => events,
+        Some(Array(None)) => return Err(EventError::invalid("events", "must be an array of event objects")),
         None => return Err(EventError::invalid("events", "is required: an array of event objects")),
     };
     if events.is_empty() {
@@ -333,9 +412,267 @@ pub fn parse_batch(body: &[u8], now: Timestamp, ctx: &RequestContext) -> Result<
     let events = events
         .into_iter()
         .enumerate()
-        .map(|(i, e)| parse_event(e, &format!("events[{i}]"), now, ctx))
+        .map(|(i, e)| match e {
+            Object(Some(raw)) => parse_raw_event(raw, At::Index(i), now, ctx),
+            Object(None) => Err(EventError::invalid(At::Index(i), "each event must be a JSON object")),
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ParsedBody { client_id, events })
+}
+
+// Reading the body straight into events, rather than into a `Value` that is then taken
+// apart: the columns (`id`, `type`, …) never become map entries only to be removed again,
+// and strings without escapes are borrowed from the body. Every visitor accepts any JSON,
+// so what is valid JSON and the error for what is not are exactly `Value`'s; the checks
+// that follow see the same values the `Value` would hold.
+
+/// The members of an event stored as its columns, in [`RawEvent::columns`] order.
+const COLUMN_KEYS: [&str; 6] = ["id", "type", "timestamp", "sessionId", "visitorId", "formId"];
+
+/// A member of the event that becomes a column: usually a string, read without copying.
+#[derive(Debug)]
+enum Column<'de> {
+    Str(Cow<'de, str>),
+    Other(Value),
+}
+
+impl Column<'_> {
+    fn has_oversize(&self) -> bool {
+        match self {
+            Column::Str(s) => s.len() > MAX_VALUE_BYTES,
+            Column::Other(v) => has_oversize(v),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        match self {
+            Column::Str(s) => Value::String(s.to_string()),
+            Column::Other(v) => v.clone(),
+        }
+    }
+}
+
+impl From<Value> for Column<'_> {
+    fn from(value: Value) -> Self {
+        match value {
+            Value::String(s) => Column::Str(Cow::Owned(s)),
+            other => Column::Other(other),
+        }
+    }
+}
+
+/// An event object as read: its columns, its `clientId`, and the rest (the payload-to-be).
+#[derive(Debug, Default)]
+struct RawEvent<'de> {
+    columns: [Option<Column<'de>>; 6],
+    client_id: Option<Column<'de>>,
+    rest: Map<String, Value>,
+}
+
+impl RawEvent<'_> {
+    fn from_map(mut obj: Map<String, Value>) -> Self {
+        let columns = COLUMN_KEYS.map(|key| obj.remove(key).map(Column::from));
+        let client_id = obj.remove("clientId").map(Column::from);
+        RawEvent { columns, client_id, rest: obj }
+    }
+}
+
+/// A batch body as read.
+#[derive(Debug, Default)]
+struct RawBatch<'de> {
+    client_id: Option<Column<'de>>,
+    events: Option<Array<Object<RawEvent<'de>>>>,
+}
+
+/// A JSON value that is `T` when it is an object, `None` when it is anything else.
+#[derive(Debug)]
+struct Object<T>(Option<T>);
+
+/// A JSON value that is a list of `T` when it is an array, `None` when it is anything else.
+#[derive(Debug)]
+struct Array<T>(Option<Vec<T>>);
+
+/// What reads the members of an object into `T`.
+trait FromMembers<'de>: Sized {
+    fn from_members<A: MapAccess<'de>>(map: A) -> Result<Self, A::Error>;
+}
+
+impl<'de> FromMembers<'de> for RawEvent<'de> {
+    fn from_members<A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        let mut raw = RawEvent::default();
+        while let Some(Key(key)) = map.next_key()? {
+            let slot = match &*key {
+                "id" => &mut raw.columns[0],
+                "type" => &mut raw.columns[1],
+                "timestamp" => &mut raw.columns[2],
+                "sessionId" => &mut raw.columns[3],
+                "visitorId" => &mut raw.columns[4],
+                "formId" => &mut raw.columns[5],
+                "clientId" => &mut raw.client_id,
+                _ => {
+                    let value: Value = map.next_value()?;
+                    raw.rest.insert(key.into_owned(), value);
+                    continue;
+                }
+            };
+            // A repeated member replaces the earlier one, as in a `Value`.
+            *slot = Some(map.next_value()?);
+        }
+        Ok(raw)
+    }
+}
+
+impl<'de> FromMembers<'de> for RawBatch<'de> {
+    fn from_members<A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        let mut raw = RawBatch::default();
+        while let Some(Key(key)) = map.next_key()? {
+            match &*key {
+                "clientId" => raw.client_id = Some(map.next_value()?),
+                "events" => raw.events = Some(map.next_value()?),
+                _ => {
+                    map.next_value::<Value>()?;
+                }
+            }
+        }
+        Ok(raw)
+    }
+}
+
+/// An object key, borrowed from the body when it has no escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(s)))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(s.to_string())))
+            }
+            fn visit_string<E: de::Error>(self, s: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(s)))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+/// Builds `T` from the JSON shapes a visitor may see, each as `Value` would read it.
+macro_rules! visit_as_value {
+    ($wrap:expr) => {
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+            Ok($wrap(Value::Bool(v)))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok($wrap(Value::Number(v.into())))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok($wrap(Value::Number(v.into())))
+        }
+        fn visit_i128<E: de::Error>(self, v: i128) -> Result<Self::Value, E> {
+            Value::deserialize(de::value::I128Deserializer::<E>::new(v)).map($wrap)
+        }
+        fn visit_u128<E: de::Error>(self, v: u128) -> Result<Self::Value, E> {
+            Value::deserialize(de::value::U128Deserializer::<E>::new(v)).map($wrap)
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            Ok($wrap(Value::from(v)))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok($wrap(Value::Null))
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok($wrap(Value::Null))
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            Value::deserialize(d).map($wrap)
+        }
+    };
+}
+
+impl<'de> Deserialize<'de> for Column<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ColumnVisitor;
+        impl<'de> Visitor<'de> for ColumnVisitor {
+            type Value = Column<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any valid JSON value")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Column<'de>, E> {
+                Ok(Column::Str(Cow::Borrowed(s)))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Column<'de>, E> {
+                Ok(Column::Str(Cow::Owned(s.to_string())))
+            }
+            fn visit_string<E: de::Error>(self, s: String) -> Result<Column<'de>, E> {
+                Ok(Column::Str(Cow::Owned(s)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Column<'de>, A::Error> {
+                Value::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(Column::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Column<'de>, A::Error> {
+                Value::deserialize(de::value::MapAccessDeserializer::new(map)).map(Column::Other)
+            }
+            visit_as_value!(Column::Other);
+        }
+        deserializer.deserialize_any(ColumnVisitor)
+    }
+}
+
+impl<'de, T: FromMembers<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor<T>(PhantomData<T>);
+        impl<'de, T: FromMembers<'de>> Visitor<'de> for ObjectVisitor<T> {
+            type Value = Object<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any valid JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Object<T>, A::Error> {
+                T::from_members(map).map(|t| Object(Some(t)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Object<T>, A::Error> {
+                Value::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(|_| Object(None))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Object<T>, E> {
+                Ok(Object(None))
+            }
+            visit_as_value!(|_: Value| Object(None));
+        }
+        deserializer.deserialize_any(ObjectVisitor(PhantomData))
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Array<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ArrayVisitor<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for ArrayVisitor<T> {
+            type Value = Array<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any valid JSON value")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Array<T>, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(Array(Some(items)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Array<T>, A::Error> {
+                Value::deserialize(de::value::MapAccessDeserializer::new(map)).map(|_| Array(None))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Array<T>, E> {
+                Ok(Array(None))
+            }
+            visit_as_value!(|_: Value| Array(None));
+        }
+        deserializer.deserialize_any(ArrayVisitor(PhantomData))
+    }
 }
 
 #[cfg(test)]
@@ -416,6 +753,73 @@ mod tests {
 
         let err = parse_batch(&vec![b' '; MAX_BODY_BYTES + 1], now(), &RequestContext::default()).unwrap_err();
         assert!(matches!(err, EventError::TooLarge { code: "body_too_large", .. }));
+    }
+
+    #[test]
+    fn members_are_read_as_a_json_value_would_hold_them() {
+        // Escaped keys, a repeated member (the last wins), and an event's own `clientId`,
+        // which is not stored.
+        let body = format!(
+            r#"{{"clientId":"c","events":[{{"i\u0064":"nope","id":"{ID}","type":"form_submission","clientId":"x","fie\u006cds":{{"email":"a@b.co"}},"trigger":"a","trigger":"b"}}]}}"#
+        );
+        let parsed = parse_batch(body.as_bytes(), now(), &RequestContext::default()).unwrap();
+        let e = &parsed.events[0];
+        assert_eq!(e.client_event_id.to_string(), ID);
+        assert_eq!(e.fields.get("email").map(String::as_str), Some("a@b.co"));
+        assert_eq!(e.payload["trigger"], "b");
+        for column in ["clientId", "id", "type", "timestamp"] {
+            assert!(e.payload.get(column).is_none(), "{column}");
+        }
+    }
+
+    #[test]
+    fn the_first_too_long_value_in_key_order_is_named() {
+        let long = "x".repeat(MAX_VALUE_BYTES + 1);
+        let cases = [
+            (
+                json!({"events": [{"id": long, "type": "form_submission", "attribution": {"landingPage": long}}]}),
+                "events[0].attribution.landingPage is 4097 bytes",
+            ),
+            (json!({"events": [{"id": ID, "type": long, "trigger": long}]}), "events[0].trigger is 4097 bytes"),
+            (json!({"events": [{"id": ID, "type": long, "page": "x"}]}), "events[0].type is 4097 bytes"),
+            (json!({"events": [{"id": ID, "type": "form_submission", "clientId": long}]}), ""),
+        ];
+        for (body, expected) in cases {
+            let result = parse_batch(body.to_string().as_bytes(), now(), &RequestContext::default());
+            match result {
+                Err(EventError::TooLarge { code: "value_too_long", message }) => {
+                    assert!(message.starts_with(expected), "{message} should start with {expected}")
+                }
+                // A `clientId` in the event is dropped before any limit is checked.
+                Ok(_) => assert!(expected.is_empty()),
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn bodies_and_events_that_are_not_objects() {
+        let ctx = RequestContext::default();
+        let event = json!({"id": ID, "type": "tracker_initialized"});
+        let cases: [(&[u8], &str); 6] = [
+            (b"[1]", "the body must be a JSON object: {"),
+            (b"\"x\"", "the body must be a JSON object: {"),
+            (br#"{"clientId": 5, "events": []}"#, "clientId: must be a string"),
+            (br#"{"events": [], "other": {"a": [1, {"b": null}]}}"#, "events: is empty"),
+            (br#"{"events": [{}], }"#, "the body is not valid JSON: trailing comma"),
+            (br#"{"events": [{"clientId": "\ud800"}]}"#, "the body is not valid JSON"),
+        ];
+        for (body, expected) in cases {
+            let err = parse_batch(body, now(), &ctx).unwrap_err().to_string();
+            assert!(err.starts_with(expected), "{err} should start with {expected}");
+        }
+        let body = json!({"events": [event, 3]}).to_string();
+        let err = parse_batch(body.as_bytes(), now(), &ctx).unwrap_err();
+        assert_eq!(err.to_string(), "events[1]: each event must be a JSON object");
+        let err = parse_single(b"[1]", now(), &ctx).unwrap_err();
+        assert_eq!(err.to_string(), "the body must be a JSON object (one event)");
+        let err = parse_event(json!("x"), "event", now(), &ctx).unwrap_err();
+        assert_eq!(err.to_string(), "event: each event must be a JSON object");
     }
 
     #[test]

@@ -78,73 +78,136 @@ pub fn name_words(name: &str) -> Vec<String> {
 }
 
 /// Keys the tracker and common forms send that are known not to be sensitive; checked
-/// first because redaction looks at every key of every event.
-const KNOWN_SAFE: &[&str] = &[
-    "id",
-    "type",
-    "timestamp",
-    "sessionId",
-    "visitorId",
-    "formId",
-    "formSelector",
-    "formStartedAt",
-    "fields",
-    "trigger",
-    "page",
-    "url",
-    "path",
-    "title",
-    "referrer",
-    "attribution",
-    "landingPage",
-    "metadata",
-    "userAgent",
-    "language",
-    "timezone",
-    "screen",
-    "formProgress",
-    "totalFields",
-    "completedFields",
-    "percentComplete",
-    "fieldName",
-    "fieldType",
-    "fieldValue",
-    "email",
-    "name",
-    "message",
-    "phone",
-    "company",
-    "first_name",
-    "last_name",
-    "firstName",
-    "lastName",
-    "full_name",
-    "comments",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-    "website",
-    "subject",
-    "tel",
-];
+/// first because redaction looks at every key of every event. A `match` rather than a list
+/// search, so each comparison is a length check and an inlined compare, not a `memcmp` call.
+fn is_known_safe(name: &str) -> bool {
+    matches!(
+        name,
+        "id" | "type"
+            | "timestamp"
+            | "sessionId"
+            | "visitorId"
+            | "formId"
+            | "formSelector"
+            | "formStartedAt"
+            | "fields"
+            | "trigger"
+            | "page"
+            | "url"
+            | "path"
+            | "title"
+            | "referrer"
+            | "attribution"
+            | "landingPage"
+            | "metadata"
+            | "userAgent"
+            | "language"
+            | "timezone"
+            | "screen"
+            | "formProgress"
+            | "totalFields"
+            | "completedFields"
+            | "percentComplete"
+            | "fieldName"
+            | "fieldType"
+            | "fieldValue"
+            | "email"
+            | "name"
+            | "message"
+            | "phone"
+            | "company"
+            | "first_name"
+            | "last_name"
+            | "firstName"
+            | "lastName"
+            | "full_name"
+            | "comments"
+            | "utm_source"
+            | "utm_medium"
+            | "utm_campaign"
+            | "utm_term"
+            | "utm_content"
+            | "website"
+            | "subject"
+            | "tel"
+    )
+}
+
+/// Names written as one word that are still sensitive (`creditcardnumber`, `socialsecurity`).
+const SENSITIVE_JOINED: &[&str] = &["password", "creditcard", "cardnumber", "socialsecurity", "securitycode"];
 
 /// True when a field with this name must never be stored.
 pub fn is_sensitive_name(name: &str) -> bool {
-    if KNOWN_SAFE.contains(&name) {
+    if is_known_safe(name) {
         return false;
     }
+    if name.len() <= MAX_ASCII_NAME && name.is_ascii() {
+        return is_sensitive_ascii_name(name.as_bytes());
+    }
+    is_sensitive_name_by_words(name)
+}
+
+/// The general rule, on the words [`name_words`] makes.
+fn is_sensitive_name_by_words(name: &str) -> bool {
     let words = name_words(name);
     if words.iter().any(|w| SENSITIVE_WORDS.contains(&w.as_str())) {
         return true;
     }
-    // A name written as one word (`creditcardnumber`, `socialsecurity`).
     let joined: String = words.concat();
-    if ["password", "creditcard", "cardnumber", "socialsecurity", "securitycode"].iter().any(|w| joined.contains(w)) {
+    if SENSITIVE_JOINED.iter().any(|w| joined.contains(w)) {
         return true;
     }
     words.windows(2).any(|pair| SENSITIVE_PAIRS.iter().any(|(a, b)| pair[0] == *a && pair[1] == *b))
+}
+
+/// Longest name the allocation-free path takes; longer ones are rare enough for the
+/// general one.
+const MAX_ASCII_NAME: usize = 64;
+
+/// [`is_sensitive_name_by_words`] for ASCII names, on a stack buffer: field names are
+/// checked for every key of every event, and almost all of them are ASCII.
+fn is_sensitive_ascii_name(name: &[u8]) -> bool {
+    // The letters of the name, lower-cased (the words concatenated); word `i` is
+    // `joined[bounds[i]..bounds[i + 1]]`. Split exactly as `name_words` splits.
+    let mut joined = [0u8; MAX_ASCII_NAME];
+    let mut len = 0;
+    let mut bounds = [0u8; MAX_ASCII_NAME + 1];
+    let mut words = 0;
+    let mut prev_lower = false;
+    for &b in name {
+        let word_open = len > usize::from(bounds[words]);
+        if b.is_ascii_alphabetic() {
+            if word_open && b.is_ascii_uppercase() && prev_lower {
+                words += 1;
+                bounds[words] = len as u8;
+            }
+            prev_lower = b.is_ascii_lowercase();
+            joined[len] = b.to_ascii_lowercase();
+            len += 1;
+        } else {
+            if word_open {
+                words += 1;
+                bounds[words] = len as u8;
+            }
+            prev_lower = false;
+        }
+    }
+    if len > usize::from(bounds[words]) {
+        words += 1;
+        bounds[words] = len as u8;
+    }
+    let joined = &joined[..len];
+    let word = |i: usize| &joined[usize::from(bounds[i])..usize::from(bounds[i + 1])];
+    if (0..words).any(|i| SENSITIVE_WORDS.iter().any(|w| w.as_bytes() == word(i))) {
+        return true;
+    }
+    if SENSITIVE_JOINED.iter().any(|w| joined.windows(w.len()).any(|win| win == w.as_bytes())) {
+        return true;
+    }
+    (1..words).any(|i| {
+        let (a, b) = (word(i - 1), word(i));
+        SENSITIVE_PAIRS.iter().any(|(x, y)| x.as_bytes() == a && y.as_bytes() == b)
+    })
 }
 
 fn luhn_valid(digits: &[u8]) -> bool {
@@ -175,12 +238,17 @@ fn contains_card_number(text: &[u8]) -> bool {
             i += 1;
             continue;
         }
-        let mut digits = Vec::with_capacity(19);
+        // Only runs of at most 19 digits can be cards, so longer ones need not be kept.
+        let mut digits = [0u8; 19];
+        let mut count = 0;
         let mut j = i;
         while j < text.len() {
             let b = text[j];
             if b.is_ascii_digit() {
-                digits.push(b - b'0');
+                if count < digits.len() {
+                    digits[count] = b - b'0';
+                }
+                count += 1;
                 j += 1;
             } else if (b == b' ' || b == b'-') && j + 1 < text.len() && text[j + 1].is_ascii_digit() {
                 j += 1;
@@ -189,7 +257,7 @@ fn contains_card_number(text: &[u8]) -> bool {
             }
         }
         let bounded = j >= text.len() || !is_word_byte(text[j]);
-        if bounded && (13..=19).contains(&digits.len()) && luhn_valid(&digits) {
+        if bounded && (13..=19).contains(&count) && luhn_valid(&digits[..count]) {
             return true;
         }
         i = j.max(i + 1);
@@ -206,10 +274,8 @@ fn contains_ssn(text: &[u8]) -> bool {
     (0..=text.len() - SHAPE.len()).any(|start| {
         let window = &text[start..start + SHAPE.len()];
         let shaped = window.iter().zip(SHAPE).all(|(b, s)| if *s == b'd' { b.is_ascii_digit() } else { b == s });
-        let left_ok = start == 0 || !is_word_byte(text[start - 1]);
         let end = start + SHAPE.len();
-        let right_ok = end == text.len() || !is_word_byte(text[end]);
-        shaped && left_ok && right_ok
+        shaped && (start == 0 || !is_word_byte(text[start - 1])) && (end == text.len() || !is_word_byte(text[end]))
     })
 }
 
@@ -232,11 +298,28 @@ fn contains_passport(text: &[u8]) -> bool {
 /// True when a value must be replaced by [`REDACTED`].
 pub fn is_sensitive_value(text: &str) -> bool {
     let bytes = text.as_bytes();
-    // Cheap pre-check: all three patterns need at least six digits.
-    if bytes.iter().filter(|b| b.is_ascii_digit()).count() < 6 {
+    // Cheap pre-check: every pattern needs several digits (a passport six, an SSN nine, a
+    // card thirteen), and most values have few or none.
+    let digits = bytes.iter().filter(|b| b.is_ascii_digit()).count();
+    if digits < 6 {
         return false;
     }
-    contains_ssn(bytes) || contains_card_number(bytes) || contains_passport(bytes)
+    // What each pattern needs beyond a digit count, found in one pass, so that values
+    // with many scattered digits (a user agent, a date) skip the scans: an SSN has dashes,
+    // a passport number six digits in a row.
+    let (mut run, mut longest_run, mut dash) = (0, 0, false);
+    for &b in bytes {
+        if b.is_ascii_digit() {
+            run += 1;
+            longest_run = longest_run.max(run);
+        } else {
+            run = 0;
+            dash |= b == b'-';
+        }
+    }
+    (dash && digits >= 9 && contains_ssn(bytes))
+        || (digits >= 13 && contains_card_number(bytes))
+        || (longest_run >= 6 && contains_passport(bytes))
 }
 
 /// Redacts a JSON tree in place: drops object keys with sensitive names and replaces
@@ -255,7 +338,10 @@ pub fn redact_value(value: &mut Value) -> usize {
 
 pub fn redact_map(map: &mut Map<String, Value>) -> usize {
     let before = map.len();
-    map.retain(|key, _| !is_sensitive_name(key));
+    // `retain` walks the map as if removing; most maps have nothing to remove.
+    if map.keys().any(|key| is_sensitive_name(key)) {
+        map.retain(|key, _| !is_sensitive_name(key));
+    }
     let mut count = before - map.len();
     for v in map.values_mut() {
         count += redact_value(v);
@@ -361,6 +447,32 @@ mod tests {
         assert_eq!(v["list"][1], REDACTED);
     }
 
+    #[test]
+    fn scattered_digits_neither_hide_nor_make_a_pattern() {
+        for value in [
+            "Mozilla/5.0 (X11; Linux x86_64) AB1234567",
+            "v1.2.3 ssn 123-45-6789",
+            "1 2 3 card 4111111111111111",
+            "2025-10-22 AB123456",
+        ] {
+            assert!(is_sensitive_value(value), "{value} should be redacted");
+        }
+        for value in [
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+            "2025-10-22T10:30:45.123Z",
+            "AB12345 6789",
+            "1-2-3-4-5-6-7-8-9",
+        ] {
+            assert!(!is_sensitive_value(value), "{value} should stay");
+        }
+    }
+
+    /// The pattern scans alone, without the cheap checks in front of them.
+    fn matches_a_pattern(text: &str) -> bool {
+        let b = text.as_bytes();
+        contains_ssn(b) || contains_card_number(b) || contains_passport(b)
+    }
+
     /// Makes a Luhn-valid number of `len` digits from a random prefix.
     fn with_check_digit(prefix: &[u8]) -> Vec<u8> {
         for check in 0..10u8 {
@@ -400,6 +512,18 @@ mod tests {
         #[test]
         fn text_with_few_digits_is_never_touched(text in "[^0-9]{0,64}[0-9]{0,5}") {
             prop_assert!(!is_sensitive_value(&text));
+        }
+
+        #[test]
+        fn pre_checks_never_change_the_answer(text in "[0-9A-Zab .-]{0,40}") {
+            prop_assert_eq!(is_sensitive_value(&text), matches_a_pattern(&text));
+        }
+
+        #[test]
+        fn ascii_names_are_judged_as_by_their_words(
+            name in "(pass|word|card|number|social|security|code|pin|ssn|Card|Number|PIN|cc|exp|date|tax|id|Id|[a-zA-Z]{1,4}|[-_ 0-9.]){0,8}"
+        ) {
+            prop_assert_eq!(is_sensitive_ascii_name(name.as_bytes()), is_sensitive_name_by_words(&name));
         }
 
         #[test]
