@@ -36,6 +36,18 @@ async fn snippet_included_twice_captures_once() {
     // Two submissions, each captured once (a second copy would double them).
     let subs = wait_for_events(&t, &client, "form_submission", 2).await;
     assert_ne!(subs[0]["clientEventId"], subs[1]["clientEventId"]);
+    // Event ids are UUID v7 (the time in ms in the first 48 bits): ids sent one after another
+    // never go down (the server's dedup index then takes its keys in order). In send order:
+    let mut ids: Vec<(&str, &str)> =
+        subs.iter().map(|e| (e["eventId"].as_str().unwrap(), e["clientEventId"].as_str().unwrap())).collect();
+    ids.sort();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    for (_, id) in &ids {
+        assert_eq!(uuid::Uuid::parse_str(id).unwrap().get_version_num(), 7, "{id}");
+        let ms = i64::from_str_radix(&id.replace('-', "")[..12], 16).unwrap();
+        assert!((now - ms).abs() < 300_000, "{id} does not start with the time now ({now} ms)");
+    }
+    assert!(ids[0].1 <= ids[1].1, "event ids went down: {ids:?}");
     assert_eq!(wait_for_leads(&t, &client, 1).await.len(), 1);
     no_exceptions(&page);
     t.stop().await;

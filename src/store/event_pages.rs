@@ -166,6 +166,9 @@ fn push_entry(page: &mut Vec<u8>, id: &Id16, lead: Option<&Id16>, body: &[u8]) {
 #[derive(Default)]
 pub struct PageWriter {
     open: HashMap<Id16, (Id16, Vec<u8>)>,
+    /// Buffers of pages already written, reused so a page is not copied as it grows nor
+    /// allocated afresh (the writer keeps one `PageWriter` for its life).
+    spare: Vec<Vec<u8>>,
 }
 
 impl PageWriter {
@@ -181,19 +184,43 @@ impl PageWriter {
             && page.len() + ENTRY_HEADER + body.len() > PAGE_BYTES
         {
             table.insert(pair(client, first), page.as_slice())?;
-            self.open.remove(client);
+            if let Some((_, page)) = self.open.remove(client) {
+                self.keep(page);
+            }
         }
-        let (_, page) = self.open.entry(*client).or_insert_with(|| (*id, Vec::with_capacity(8 * 1024)));
+        let spare = &mut self.spare;
+        let (_, page) = self
+            .open
+            .entry(*client)
+            .or_insert_with(|| (*id, spare.pop().unwrap_or_else(|| Vec::with_capacity(PAGE_BYTES))));
         push_entry(page, id, lead, body);
         Ok(())
     }
 
     /// Writes the pages still open; call once, before the transaction commits.
     pub fn finish(&mut self, table: &mut Table<'_, Pair, &'static [u8]>) -> Result<()> {
-        for (client, (first, page)) in self.open.drain() {
+        let open: Vec<_> = self.open.drain().collect();
+        for (client, (first, page)) in open {
             table.insert(pair(&client, &first), page.as_slice())?;
+            self.keep(page);
         }
         Ok(())
+    }
+
+    /// Forgets pages not written (a failed transaction).
+    pub fn reset(&mut self) {
+        let open: Vec<_> = self.open.drain().collect();
+        for (_, (_, page)) in open {
+            self.keep(page);
+        }
+    }
+
+    fn keep(&mut self, mut page: Vec<u8>) {
+        // A few buffers cover the sites of one transaction; more would only hold memory.
+        if self.spare.len() < 8 {
+            page.clear();
+            self.spare.push(page);
+        }
     }
 }
 

@@ -126,6 +126,8 @@ pub struct WriterCache {
     leads: HashMap<Id16, Lead>,
     /// Event ids; not a cache, never cleared.
     pub ids: IdClock,
+    /// The pages being filled in the current transaction, and reusable buffers.
+    pages: PageWriter,
 }
 
 /// Bounds the lead cache (a few MB); when full it starts over, which only costs decodes.
@@ -141,6 +143,7 @@ impl WriterCache {
     pub fn clear(&mut self) {
         self.forms.clear();
         self.leads.clear();
+        self.pages.reset();
     }
 
     fn keep_lead(&mut self, lead: Lead) {
@@ -154,7 +157,6 @@ impl WriterCache {
 /// The tables ingest touches, opened once per transaction.
 pub struct IngestTables<'t> {
     pages: Table<'t, Pair, &'static [u8]>,
-    page_writer: PageWriter,
     events_by_lead: Table<'t, Pair, ()>,
     seen: Table<'t, Pair, u64>,
     leads: leads::LeadTables<'t>,
@@ -166,7 +168,6 @@ impl<'t> IngestTables<'t> {
     pub fn open(txn: &'t WriteTransaction) -> Result<Self> {
         Ok(IngestTables {
             pages: txn.open_table(EVENT_PAGES)?,
-            page_writer: PageWriter::default(),
             events_by_lead: txn.open_table(EVENTS_BY_LEAD)?,
             seen: txn.open_table(SEEN_EVENT_IDS)?,
             leads: leads::LeadTables::open(txn)?,
@@ -203,7 +204,7 @@ impl<'t> IngestTables<'t> {
 
             let eid = cache.ids.next_id();
             let lead = lead_id.map(|l| *l.as_bytes());
-            self.page_writer.push(&mut self.pages, &client, &eid, lead.as_ref(), &prepared.body_bytes)?;
+            cache.pages.push(&mut self.pages, &client, &eid, lead.as_ref(), &prepared.body_bytes)?;
             if let Some(lead) = lead_id {
                 self.events_by_lead.insert(pair(lead.as_bytes(), &eid), ())?;
             }
@@ -213,7 +214,7 @@ impl<'t> IngestTables<'t> {
     }
 
     /// Writes what was summed over the transaction; call once, before commit.
-    pub fn finish(mut self, cache: &WriterCache) -> Result<()> {
+    pub fn finish(mut self, cache: &mut WriterCache) -> Result<()> {
         self.dirty_forms.sort();
         self.dirty_forms.dedup();
         for key in &self.dirty_forms {
@@ -221,7 +222,7 @@ impl<'t> IngestTables<'t> {
                 self.discovered.insert(key.as_slice(), encode(form)?.as_slice())?;
             }
         }
-        self.page_writer.finish(&mut self.pages)?;
+        cache.pages.finish(&mut self.pages)?;
         self.leads.finish()
     }
 
@@ -254,7 +255,9 @@ impl<'t> IngestTables<'t> {
                 cache.keep_lead(lead);
             }
         }
-        let lead = match (existing, new_lead.take()) {
+        // The prepared lead is taken only when it is stored: otherwise it goes back with the
+        // batch and is freed on the request's thread, not on this one.
+        let lead = match (existing, new_lead.as_ref()) {
             (Some(mut lead), _) => {
                 let before = LeadKeys::of(&lead);
                 lead_rules::merge(&mut lead, candidate, now);
@@ -264,7 +267,8 @@ impl<'t> IngestTables<'t> {
                 self.leads.update(&before, &lead)?;
                 lead
             }
-            (None, Some((lead, bytes))) => {
+            (None, Some(_)) => {
+                let (lead, bytes) = new_lead.take().expect("matched Some");
                 self.leads.insert_encoded(&lead, &bytes)?;
                 lead
             }

@@ -35,7 +35,8 @@
  *   Retry-After, else after 1 s, 2 s, 4 s … 5 min.
  *
  * Event sent (JSON; the server fills in the rest):
- *   {id (UUID v4), type, timestamp (ms since 1970), sessionId, visitorId,
+ *   {id (UUID v7: time-ordered, so the server's dedup index takes keys in order), type,
+ *    timestamp (ms since 1970), sessionId, visitorId (also UUID v7),
  *    page: location.href, attribution: {landingPage, referrer (external only)} of the first visit,
  *    formId, formSelector, formStartedAt (ms), trigger ("submit" | "blur" | "pagehide"),
  *    fields: {name: value}, formProgress: number of fields}          (the form keys: form events only)
@@ -86,21 +87,23 @@
       // partial capture allowed by the site and the browser (consent aside)
       PO = C.partial != 0 && !N.globalPrivacyControl && N.doNotTrack != 1,
       log = C.debug || /crm_debug/.test(L) ? console.log : () => 0,
-      // T(f): f guarded, and inert after optOut(); safe(f): T(f) called at once
+      // T(f): f guarded, and inert after optOut() (returns O then: callers never run after it)
       T = f => (a, b) => { try { return O || f(a, b) } catch (e) { log(e) } },
-      safe = f => T(f)(),
       // el or an ancestor matches the selector (a list: "a,b"); an invalid one matches nothing
-      is = (el, x) => safe(() => el.closest(x)),
-      // st(key) reads (null if unset), st(key, value) writes localStorage crm_<key> (JSON)
-      st = (k, v) => safe(() => v == null ? JSON.parse(localStorage["crm_" + k] || null) : localStorage["crm_" + k] = JSON.stringify(v)),
-      // a UUID v4 made by the browser (crypto-random; also on http pages, unlike crypto.randomUUID)
-      uuid = () => URL.createObjectURL(new Blob).slice(-36),
+      is = T((el, x) => el.closest(x)),
+      // st(key) reads (null if unset), st(key, value) writes localStorage crm_<key> (JSON);
+      // nothing is written after optOut() (T)
+      st = T((k, v) => v == null ? JSON.parse(localStorage["crm_" + k] || null) : localStorage["crm_" + k] = JSON.stringify(v)),
+      // a UUID v7: 48 bits of ms since 1970 (12 hex digits, padded), version 7, then the random
+      // rest (variant included) of a UUID v4 made by the browser (crypto-random; also on http
+      // pages, unlike crypto.randomUUID): "0193a0b4-6f6a-" + "7" + "xxx-Nxxx-xxxxxxxxxxxx"
+      uuid = () => now().toString(16).padStart(12, 0).replace(/.{4}$/, "-$&-7") + URL.createObjectURL(new Blob).slice(-21),
       // persisted state: q queue, v visitor id, a first-touch attribution, s session id, t its last use
       P = st("u") || { q: [], v: uuid(), a: { landingPage: L.href, referrer: new URL(D.referrer || L).host != L.host ? D.referrer : void 0 } },
       save = () => {
         // the queue keeps the 200 newest events of the last 7 days
         P.q = P.q.filter(e => e.timestamp > now() - 6048e5).slice(-200);
-        O || st("u", P)
+        st("u", P)
       },
       // the session id; a new one after 30 minutes without events or page loads
       sid = (t = now()) => (t - P.t < 18e5 || (P.s = uuid(), NEWS = 1), P.t = t, P.s),
@@ -113,18 +116,18 @@
       send = (b, c, body) => {
         if (b || !F) {
           body = JSON.stringify({ clientId: C.clientId, events: c = P.q.slice(0, 10) });
-          c[0] && (b ? N.sendBeacon(URL_, body) : (F = 1, fetch(URL_, { method: "POST", keepalive: !0, body })
+          c[0] && (b ? N.sendBeacon(URL_, body) : (F = 1, fetch(URL_, { method: "POST", keepalive: 1, body })
             // 2xx: stored; other 4xx: refused for good. Both leave the queue.
-            .then(T(r => r.status < 500 && r.status - 429 ? (P.q = P.q.filter(e => !c.includes(e)), save(), F = tries = 0, send()) : fail(r)), fail)))
+            .then(T(r => r.status - 429 && r.status < 500 ? (P.q = P.q.filter(e => !c.includes(e)), save(), F = tries = 0, send()) : fail(r)), fail)))
         }
       },
       track = (type, x, e) => {
-        e = { id: uuid(), type, timestamp: now(), sessionId: sid(), visitorId: P.v, page: L.href, attribution: P.a, ...x };
+        P.q.push(e = { id: uuid(), type, timestamp: now(), sessionId: sid(), visitorId: P.v, page: L.href, attribution: P.a, ...x });
         log(type, e);
-        P.q.push(e);
         save();
-        // submissions and chat messages go at once (the page may be unloading), the rest in batches
-        /sub|chat/.test(type) || P.q[9] ? send() : tmr ||= setTimeout(T(() => send(tmr = 0)), 5e3)
+        // submissions and chat messages go at once (the page may be unloading), the rest in batches:
+        // of the event types, only form_submission and chat_message_sent hold an "s"
+        /s/.test(type) || P.q[9] ? send() : tmr ||= setTimeout(T(() => send(tmr = 0)), 5e3)
       },
       // lead(form): reads the form's fields into its memory (an `input`: the form has changed).
       // lead(form, trigger): also sends them, as form_submission (trigger "submit", if a field has
@@ -134,19 +137,19 @@
       lead = (f, trig, k, s = f._crm ||= { r: {}, s: now() }, c = C.forms?.find(c => is(f, c.selectors)),
         // getAttribute, not f.id / f.name: an <input name="id"> shadows those properties
         id = f.getAttribute("id"), nm = f.getAttribute("name"), cl = f.classList[0], i = [...D.forms].indexOf(f) + 1,
-        o = {}, p = {}, m = 0, v = "", fd = new FormData(f), el, t, ph, b, lab, g) => {
+        o = {}, p = {}, m = 0, v = "", fd = new FormData(f), el, t, ph, lab, g) => {
         for (el of f.elements) {
-          t = el.type; g = el.name; ph = el.placeholder; b = /bo|di/.test(t); // checkbox, radio
+          t = el.type; g = el.name; ph = el.placeholder;
           lab = el.labels?.[0]?.textContent || el.ariaLabel || el.ariaLabelledByElements?.[0]?.textContent;
-          !el.closest("[data-crm-ignore]") &&
+          !is(el, "[data-crm-ignore]") &&
             // types button, fieldset, file, hidden, image, object/output, password, submit, search,
             // reset (hidden allowed for utm_* and the honeypot), then the sensitive words
             !/^([bfhiop]|su|sea|res)|pass|pwd|card|cv[vc]|secur|iban|routing|acc.*num|\b(ssn|cc|pin|otp)\b/.test(
               [/^utm_/.test(g) || g == C.honeypot ? "" : t, g, el.id, lab, ph, el.autocomplete].join(" ").replace(/(?=[A-Z][a-z])|_/g, " ").toLowerCase()) &&
-            (g = c?.fields?.find(x => is(el, x.selector))?.name ||
-              ((b || !/^input_|\[/.test(g)) && g || lab || ph || el.id).toLowerCase().match(/[\p{L}\p{N}]+/gu)?.join("_") || g || t,
+            (o[c?.fields?.find(x => is(el, x.selector))?.name ||
+              ((/bo|di/.test(t) /* checkbox, radio */ || !/^input_|\[/.test(g)) && g || lab || ph || el.id).toLowerCase().match(/[\p{L}\p{N}]+/gu)?.join("_") || g || t] =
               // FormData: only checked boxes and radios, every selected option
-              o[g] = el.name ? fd.getAll(el.name).join(", ") : el.value)
+              g ? fd.getAll(g).join(", ") : el.value)
         }
         o = s.r = { ...s.r, ...o };
         if (!trig) return s.d = 1;
@@ -158,7 +161,8 @@
           formStartedAt: s.s, trigger: trig, fields: p, formProgress: m
         }))
       },
-      on = (t, f) => addEventListener(t, T(f), !0);
+      // on(type, f): f(event target, event type) for every event of that type
+      on = (t, f) => addEventListener(t, T(e => f(e.target, e.type)), !0);
 
     if (self.crmTracker) return; // included twice (or the page has its own crmTracker)
 
@@ -173,9 +177,9 @@
     };
     if (O) return;
 
-    on("submit", e => lead(e.target, "submit"));
-    on("input", (e, f = e.target.form) => f && lead(f));
-    on("change", (e, f = e.target.form) => f && EMAIL.test(e.target.value) && lead(f, "blur"));
+    on("submit", lead); // lead(form, "submit")
+    on("input", e => e.form && lead(e.form));
+    on("change", e => e.form && EMAIL.test(e.value) && lead(e.form, "blur"));
     on("visibilitychange", () => D.hidden && ([...D.forms].map(f => f._crm?.d && lead(f, "pagehide")), send(1)));
     sid();
     NEWS ? track("tracker_initialized") : save();
