@@ -63,33 +63,82 @@ pub fn random_ids() -> bool {
     std::env::var_os("LOADGEN_V4").is_some()
 }
 
-/// Event number `n` of connection `worker`, as JSON.
-pub fn event(mix: Mix, n: u64, worker: usize) -> String {
+/// Appends event number `n` of connection `worker`, as JSON, to `out`. Built by appending
+/// pieces, not with `format!`: the generator shares the machine with the server, so its own
+/// cost is kept small.
+pub fn push_event(out: &mut String, mix: Mix, n: u64, worker: usize) {
     let id = if random_ids() { uuid::Uuid::new_v4() } else { uuid::Uuid::now_v7() };
     let (kind, visitor) = mix.kind(n);
-    let common = format!(
-        r##""id":"{id}","visitorId":"w{worker}-{visitor}","sessionId":"s{worker}-{visitor}","timestamp":{},"page":"https://bench.local/contact","attribution":{{"landingPage":"https://bench.local/?utm_source=news","referrer":"https://search.example/"}}"##,
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis())
-    );
-    match kind {
-        0 => format!(r#"{{{common},"type":"tracker_initialized"}}"#),
-        1 => format!(
-            r##"{{{common},"type":"form_interaction","trigger":"blur","formId":"contact","formSelector":"#contact","fields":{{"email":"user{worker}x{visitor}@example.com"}},"formProgress":4}}"##
-        ),
-        _ => format!(
-            r##"{{{common},"type":"form_submission","trigger":"submit","formId":"contact","formSelector":"#contact","formStartedAt":1761129043000,"fields":{{"email":"user{worker}x{visitor}@example.com","name":"Load Test","message":"Hello from the benchmark"}},"formProgress":4}}"##
-        ),
+    let (worker, visitor) = (worker.to_string(), visitor.to_string());
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+    out.push_str(r#"{"id":""#);
+    out.push_str(id.hyphenated().encode_lower(&mut uuid::Uuid::encode_buffer()));
+    for (key, prefix) in [("visitorId", "w"), ("sessionId", "s")] {
+        out.push_str(r#"",""#);
+        out.push_str(key);
+        out.push_str(r#"":""#);
+        out.push_str(prefix);
+        out.push_str(&worker);
+        out.push('-');
+        out.push_str(&visitor);
     }
+    out.push_str(r#"","timestamp":"#);
+    out.push_str(&now.to_string());
+    out.push_str(
+        r#","page":"https://bench.local/contact","attribution":{"landingPage":"https://bench.local/?utm_source=news","referrer":"https://search.example/"}"#,
+    );
+    let email = || ["user", worker.as_str(), "x", visitor.as_str(), "@example.com"].concat();
+    match kind {
+        0 => out.push_str(r#","type":"tracker_initialized"}"#),
+        1 => {
+            out.push_str(
+                r##","type":"form_interaction","trigger":"blur","formId":"contact","formSelector":"#contact","fields":{"email":""##,
+            );
+            out.push_str(&email());
+            out.push_str(r#""},"formProgress":4}"#);
+        }
+        _ => {
+            out.push_str(
+                r##","type":"form_submission","trigger":"submit","formId":"contact","formSelector":"#contact","formStartedAt":1761129043000,"fields":{"email":""##,
+            );
+            out.push_str(&email());
+            out.push_str(r#"","name":"Load Test","message":"Hello from the benchmark"},"formProgress":4}"#);
+        }
+    }
+}
+
+/// Event number `n` of connection `worker`, as JSON.
+pub fn event(mix: Mix, n: u64, worker: usize) -> String {
+    let mut out = String::with_capacity(512);
+    push_event(&mut out, mix, n, worker);
+    out
 }
 
 /// A `/v1/track/batch` body of `size` events, the `round`-th of connection `worker`.
 pub fn batch_body(mix: Mix, client: &str, round: u64, worker: usize, size: usize) -> String {
-    let size64 = size as u64;
-    let events: Vec<String> = (0..size64).map(|i| event(mix, round * size64 + i, worker)).collect();
-    format!(r#"{{"clientId":"{client}","events":[{}]}}"#, events.join(","))
+    let mut out = String::with_capacity(512 * size);
+    out.push_str(r#"{"clientId":""#);
+    out.push_str(client);
+    out.push_str(r#"","events":["#);
+    for i in 0..size as u64 {
+        if i > 0 {
+            out.push(',');
+        }
+        push_event(&mut out, mix, round * size as u64 + i, worker);
+    }
+    out.push_str("]}");
+    out
 }
 
 /// A `/v1/track` body: event number `n` of connection `worker` with the site's id.
 pub fn single_body(mix: Mix, client: &str, n: u64, worker: usize) -> String {
-    event(mix, n, worker).replacen('{', &format!(r#"{{"clientId":"{client}","#), 1)
+    let mut out = String::with_capacity(600);
+    out.push_str(r#"{"clientId":""#);
+    out.push_str(client);
+    out.push_str(r#"","#);
+    let at = out.len();
+    push_event(&mut out, mix, n, worker);
+    // The event's own opening brace goes: its members join the body's object.
+    out.remove(at);
+    out
 }
