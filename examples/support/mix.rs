@@ -58,9 +58,10 @@ impl Mix {
     }
 }
 
-/// `LOADGEN_V4=1`: random event ids.
+/// `LOADGEN_V4=1`: random event ids. Read once: it is asked for every event.
 pub fn random_ids() -> bool {
-    std::env::var_os("LOADGEN_V4").is_some()
+    static RANDOM: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *RANDOM.get_or_init(|| std::env::var_os("LOADGEN_V4").is_some())
 }
 
 /// Appends event number `n` of connection `worker`, as JSON, to `out`. Built by appending
@@ -105,13 +106,6 @@ pub fn push_event(out: &mut String, mix: Mix, n: u64, worker: usize) {
             out.push_str(r#"","name":"Load Test","message":"Hello from the benchmark"},"formProgress":4}"#);
         }
     }
-}
-
-/// Event number `n` of connection `worker`, as JSON.
-pub fn event(mix: Mix, n: u64, worker: usize) -> String {
-    let mut out = String::with_capacity(512);
-    push_event(&mut out, mix, n, worker);
-    out
 }
 
 /// A `/v1/track/batch` body of `size` events, the `round`-th of connection `worker`.

@@ -66,19 +66,10 @@ fn utm_pairs(url: &str) -> Vec<(String, Value)> {
     out
 }
 
-/// Every `utm_*` parameter of a URL's query.
-pub fn utm_params(url: &str) -> Map<String, Value> {
-    utm_pairs(url).into_iter().collect()
-}
-
 /// Fills in what the server can derive. Never overwrites what the sender sent.
-pub fn enrich(payload: &mut Map<String, Value>, fields: &[String], ctx: &RequestContext) {
-    enrich_with(payload, ctx, || fields.iter().cloned().map(Value::String).collect());
-}
-
-/// [`enrich`] of an event object, whose `completedFields` are the names of its non-blank
-/// `fields`; worked out only when `formProgress` needs them.
-pub(crate) fn enrich_event(payload: &mut Map<String, Value>, ctx: &RequestContext) {
+/// `completedFields` are the names of the event's non-blank `fields`, worked out only when
+/// `formProgress` needs them.
+pub fn enrich(payload: &mut Map<String, Value>, ctx: &RequestContext) {
     // Gathered before `enrich_with` borrows `payload` mutably, but only when it will use them.
     let (mut fields, mut needed) = (None, false);
     for (k, v) in payload.iter() {
@@ -95,7 +86,7 @@ pub(crate) fn enrich_event(payload: &mut Map<String, Value>, ctx: &RequestContex
         }
         _ => Vec::new(),
     };
-    enrich_with(payload, ctx, || completed);
+    enrich_with(payload, ctx, completed);
 }
 
 fn is_blank(v: &Value) -> bool {
@@ -109,7 +100,7 @@ fn is_blank(v: &Value) -> bool {
 
 /// One pass over the payload's members rather than a lookup for each: this runs for every
 /// event.
-fn enrich_with(payload: &mut Map<String, Value>, ctx: &RequestContext, completed: impl FnOnce() -> Vec<Value>) {
+fn enrich_with(payload: &mut Map<String, Value>, ctx: &RequestContext, completed: Vec<Value>) {
     let mut completed = Some(completed);
     let mut has_metadata = false;
     for (k, v) in payload.iter_mut() {
@@ -180,7 +171,7 @@ fn enrich_metadata(meta: &mut Map<String, Value>, ctx: &RequestContext) {
 }
 
 /// `formProgress: {totalFields}` (or just a number) → completed fields and percent.
-fn enrich_progress(progress: &mut Value, completed: impl FnOnce() -> Vec<Value>) {
+fn enrich_progress(progress: &mut Value, completed: Vec<Value>) {
     if let Value::Number(n) = progress {
         let mut object = Map::new();
         object.insert("totalFields".into(), Value::Number(n.clone()));
@@ -188,7 +179,7 @@ fn enrich_progress(progress: &mut Value, completed: impl FnOnce() -> Vec<Value>)
     }
     if let Value::Object(progress) = progress {
         if !progress.contains_key("completedFields") {
-            progress.insert("completedFields".into(), Value::Array(completed()));
+            progress.insert("completedFields".into(), Value::Array(completed));
         }
         if !progress.contains_key("percentComplete")
             && let Some(total) = progress.get("totalFields").and_then(Value::as_u64).filter(|t| *t > 0)
@@ -204,18 +195,23 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn utm_params(url: &str) -> Map<String, Value> {
+        utm_pairs(url).into_iter().collect()
+    }
+
     #[test]
     fn derives_what_the_tracker_left_out() {
         let mut p = json!({
             "page": "https://shop.example.com/contact/?x=1#top",
             "attribution": {"landingPage": "https://shop.example.com/?utm_source=news&utm_medium=email&utm_campaign=spring%20sale&q=1", "utm_source": "kept"},
-            "formProgress": {"totalFields": 4}
+            "formProgress": {"totalFields": 4},
+            "fields": {"email": "a@b.co", "name": "Ann", "note": " "}
         })
         .as_object()
         .unwrap()
         .clone();
         let ctx = RequestContext::from_headers(Some("Mozilla/5.0 Test"), Some("fr-CH, fr;q=0.9, en;q=0.8"));
-        enrich(&mut p, &["email".into(), "name".into()], &ctx);
+        enrich(&mut p, &ctx);
         assert_eq!(p["page"], json!({"url": "https://shop.example.com/contact/?x=1#top", "path": "/contact/"}));
         assert_eq!(p["attribution"]["utm_source"], "kept");
         assert_eq!(p["attribution"]["utm_medium"], "email");
@@ -233,7 +229,7 @@ mod tests {
                 .as_object()
                 .unwrap()
                 .clone();
-        enrich(&mut p, &[], &RequestContext::from_headers(None, Some("en")));
+        enrich(&mut p, &RequestContext::from_headers(None, Some("en")));
         assert_eq!(p["page"]["path"], "/given");
         assert_eq!(p["metadata"]["language"], "de");
         assert!(p["formProgress"].get("percentComplete").is_none());

@@ -268,7 +268,7 @@ fn parse_raw_event(
     let form_ref = text_column(form_ref, at, "formId", 256)?;
     let form_selector = optional_text(form_selector, at, "formSelector", 512)?;
 
-    enrich::enrich_event(&mut obj, ctx);
+    enrich::enrich(&mut obj, ctx);
     // Redact before anything else reads the values.
     redact::redact_map(&mut obj);
 
@@ -501,15 +501,10 @@ impl<'de> FromMembers<'de> for RawEvent<'de> {
     fn from_members<A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
         let mut raw = RawEvent::default();
         while let Some(Key(key)) = map.next_key()? {
-            let slot = match &*key {
-                "id" => &mut raw.columns[0],
-                "type" => &mut raw.columns[1],
-                "timestamp" => &mut raw.columns[2],
-                "sessionId" => &mut raw.columns[3],
-                "visitorId" => &mut raw.columns[4],
-                "formId" => &mut raw.columns[5],
-                "clientId" => &mut raw.client_id,
-                _ => {
+            let slot = match COLUMN_KEYS.iter().position(|c| *c == key) {
+                Some(i) => &mut raw.columns[i],
+                None if key == "clientId" => &mut raw.client_id,
+                None => {
                     let value: Value = map.next_value()?;
                     raw.rest.insert(key.into_owned(), value);
                     continue;

@@ -22,7 +22,7 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 use uuid::Uuid;
 
-use super::codec::{decode, encode};
+use super::codec::decode;
 use super::tables::*;
 use super::{Result, StoreError};
 use crate::domain::model::{Event, EventType, Id};
@@ -199,20 +199,25 @@ impl PageWriter {
 
     /// Writes the pages still open; call once, before the transaction commits.
     pub fn finish(&mut self, table: &mut Table<'_, Pair, &'static [u8]>) -> Result<()> {
-        let open: Vec<_> = self.open.drain().collect();
-        for (client, (first, page)) in open {
-            table.insert(pair(&client, &first), page.as_slice())?;
+        let mut open = std::mem::take(&mut self.open);
+        let mut written = Ok(());
+        for (client, (first, page)) in open.drain() {
+            if written.is_ok() {
+                written = table.insert(pair(&client, &first), page.as_slice()).map(drop);
+            }
             self.keep(page);
         }
-        Ok(())
+        self.open = open;
+        Ok(written?)
     }
 
     /// Forgets pages not written (a failed transaction).
     pub fn reset(&mut self) {
-        let open: Vec<_> = self.open.drain().collect();
-        for (_, (_, page)) in open {
+        let mut open = std::mem::take(&mut self.open);
+        for (_, (_, page)) in open.drain() {
             self.keep(page);
         }
+        self.open = open;
     }
 
     fn keep(&mut self, mut page: Vec<u8>) {
@@ -431,15 +436,11 @@ pub fn newest_id(txn: &redb::ReadTransaction) -> Result<Option<Id16>> {
     Ok(newest)
 }
 
-/// Encodes a body for a page entry.
-pub fn encode_body(body: &EventBody) -> Result<Vec<u8>> {
-    encode(body)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::store::Store;
+    use crate::store::codec::encode;
 
     fn body(n: u8) -> EventBody {
         EventBody { form_ref: Some(format!("form-{n}")), ..Default::default() }
@@ -462,8 +463,8 @@ mod tests {
                 let mut b = body(n);
                 b.payload.insert("pad".into(), Value::String("x".repeat(5000)));
                 let lead = (n % 2 == 0).then_some([n + 1; 16]);
-                writer.push(&mut table, &client, &id, lead.as_ref(), &encode_body(&b).unwrap()).unwrap();
-                writer.push(&mut table, &other, &clock.next_id(), None, &encode_body(&body(n)).unwrap()).unwrap();
+                writer.push(&mut table, &client, &id, lead.as_ref(), &encode(&b).unwrap()).unwrap();
+                writer.push(&mut table, &other, &clock.next_id(), None, &encode(&body(n)).unwrap()).unwrap();
                 ids.push(id);
             }
             writer.finish(&mut table).unwrap();

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::Result;
 use super::codec::{decode, encode};
-use super::event_pages::{self, EventBody, IdClock, PageWriter};
+use super::event_pages::{EventBody, IdClock, PageWriter};
 use super::leads::{self, LeadKeys};
 use super::tables::*;
 use crate::domain::event::TrackEvent;
@@ -91,7 +91,7 @@ impl PreparedEvent {
         };
         Ok(PreparedEvent {
             client_event_id: body.client_event_id,
-            body_bytes: event_pages::encode_body(&body)?,
+            body_bytes: encode(&body)?,
             candidate,
             new_lead,
             discovery,
@@ -255,10 +255,8 @@ impl<'t> IngestTables<'t> {
                 cache.keep_lead(lead);
             }
         }
-        // The prepared lead is taken only when it is stored: otherwise it goes back with the
-        // batch and is freed on the request's thread, not on this one.
-        let lead = match (existing, new_lead.as_ref()) {
-            (Some(mut lead), _) => {
+        let lead = match existing {
+            Some(mut lead) => {
                 let before = LeadKeys::of(&lead);
                 lead_rules::merge(&mut lead, candidate, now);
                 if crm_enabled {
@@ -267,16 +265,19 @@ impl<'t> IngestTables<'t> {
                 self.leads.update(&before, &lead)?;
                 lead
             }
-            (None, Some(_)) => {
-                let (lead, bytes) = new_lead.take().expect("matched Some");
-                self.leads.insert_encoded(&lead, &bytes)?;
-                lead
-            }
-            (None, None) => {
-                let lead = lead_rules::new_lead(candidate, client_id, Uuid::now_v7(), now);
-                self.leads.insert(&lead)?;
-                lead
-            }
+            // The prepared lead is taken only when it is stored: otherwise it goes back with
+            // the batch and is freed on the request's thread, not on this one.
+            None => match new_lead.take() {
+                Some((lead, bytes)) => {
+                    self.leads.insert_encoded(&lead, &bytes)?;
+                    lead
+                }
+                None => {
+                    let lead = lead_rules::new_lead(candidate, client_id, Uuid::now_v7(), now);
+                    self.leads.insert(&lead)?;
+                    lead
+                }
+            },
         };
         if crm_enabled {
             self.leads.enqueue_sync(&lead, SyncKind::Upsert, now)?;

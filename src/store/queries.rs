@@ -51,13 +51,32 @@ pub fn v7_bound(ts: Timestamp, upper: bool) -> Id16 {
     b
 }
 
-/// Fills a page from ids in list order: loads each record from `table`, keeps those
-/// `accept` takes, skips the cursor itself, and stops at `limit` items or [`SCAN_BUDGET`]
-/// entries looked at. There is a next cursor only when the scan stopped early and entries
-/// remain.
+/// Fills a page from ids in list order: loads each record from `table` and hands them to
+/// [`fill_page`].
 fn collect_page<T: DeserializeOwned>(
-    mut ids: Box<dyn Iterator<Item = Result<Id16>> + '_>,
+    ids: Box<dyn Iterator<Item = Result<Id16>> + '_>,
     table: &impl ReadableTable<Id16, &'static [u8]>,
+    cursor: Option<Id>,
+    limit: usize,
+    accept: impl Fn(&T) -> bool,
+) -> Result<Page<T>> {
+    let records = ids.map(|id| {
+        let id = id?;
+        let record = match table.get(id)? {
+            Some(bytes) => Some(decode(bytes.value())?),
+            None => None,
+        };
+        Ok((Id::from_bytes(id), record))
+    });
+    fill_page(records, cursor, limit, accept)
+}
+
+/// Fills a page from `(id, record)` in list order (a missing record is skipped but counts
+/// as looked at): keeps those `accept` takes, skips the cursor itself, and stops at `limit`
+/// items or [`SCAN_BUDGET`] entries looked at. There is a next cursor only when the scan
+/// stopped early and entries remain.
+fn fill_page<T>(
+    mut records: impl Iterator<Item = Result<(Id, Option<T>)>>,
     cursor: Option<Id>,
     limit: usize,
     accept: impl Fn(&T) -> bool,
@@ -65,25 +84,24 @@ fn collect_page<T: DeserializeOwned>(
     let mut items = Vec::new();
     let mut scanned = 0;
     let mut last = None;
-    for id in ids.by_ref() {
-        let id = id?;
-        if cursor.is_some_and(|c| c.as_bytes() == &id) {
+    for entry in records.by_ref() {
+        let (id, record) = entry?;
+        if cursor == Some(id) {
             continue;
         }
         scanned += 1;
         last = Some(id);
-        if let Some(bytes) = table.get(id)? {
-            let record: T = decode(bytes.value())?;
-            if accept(&record) {
-                items.push(record);
-            }
+        if let Some(record) = record
+            && accept(&record)
+        {
+            items.push(record);
         }
         if items.len() >= limit || scanned >= SCAN_BUDGET {
             break;
         }
     }
-    let more = (items.len() >= limit || scanned >= SCAN_BUDGET) && ids.next().is_some();
-    Ok(Page { next_cursor: if more { last.map(Id::from_bytes) } else { None }, items })
+    let more = (items.len() >= limit || scanned >= SCAN_BUDGET) && records.next().is_some();
+    Ok(Page { next_cursor: if more { last } else { None }, items })
 }
 
 pub fn get_client(txn: &ReadTransaction, id: &Id) -> Result<Option<Client>> {
@@ -337,7 +355,8 @@ pub fn list_events(
             Box::new(MergedNewestFirst { sites })
         }
     };
-    collect_events(events, cursor, limit, accept)
+    let records = events.map(|event| event.map(|e| (e.event_id, Some(e))));
+    fill_page(records, cursor, limit, accept)
 }
 
 /// Several sites' events merged, newest first.
@@ -360,34 +379,6 @@ impl Iterator for MergedNewestFirst<'_> {
         let (i, _) = best?;
         self.sites[i].next()
     }
-}
-
-/// [`collect_page`] for events, which come decoded from their pages.
-fn collect_events(
-    mut events: Box<dyn Iterator<Item = Result<Event>> + '_>,
-    cursor: Option<Id>,
-    limit: usize,
-    accept: impl Fn(&Event) -> bool,
-) -> Result<Page<Event>> {
-    let mut items = Vec::new();
-    let mut scanned = 0;
-    let mut last = None;
-    for event in events.by_ref() {
-        let event = event?;
-        if cursor == Some(event.event_id) {
-            continue;
-        }
-        scanned += 1;
-        last = Some(event.event_id);
-        if accept(&event) {
-            items.push(event);
-        }
-        if items.len() >= limit || scanned >= SCAN_BUDGET {
-            break;
-        }
-    }
-    let more = (items.len() >= limit || scanned >= SCAN_BUDGET) && events.next().is_some();
-    Ok(Page { next_cursor: if more { last } else { None }, items })
 }
 
 // ---- discovered forms and stats ------------------------------------------------------

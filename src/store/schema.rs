@@ -91,7 +91,7 @@ fn events_into_pages(txn: &WriteTransaction) -> Result<()> {
             let Some(bytes) = events.get(id)? else { continue };
             let event: crate::domain::model::Event = super::codec::decode(bytes.value())?;
             let lead = event.lead_id.map(|l| *l.as_bytes());
-            let body = super::event_pages::encode_body(&super::event_pages::EventBody::from_event(event))?;
+            let body = super::codec::encode(&super::event_pages::EventBody::from_event(event))?;
             writer.push(&mut pages, &key[..16].try_into().expect("16 of 32"), &id, lead.as_ref(), &body)?;
         }
         writer.finish(&mut pages)?;
