@@ -7,7 +7,7 @@
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -87,23 +87,26 @@ async fn preflight(State(app): State<App>, headers: HeaderMap) -> Response {
     response
 }
 
-async fn track_single(state: State<App>, peer: ConnectInfo<SocketAddr>, headers: HeaderMap, body: Body) -> Response {
-    handle(state, peer, headers, body, false).await
+async fn track_single(state: State<App>, peer: ConnectInfo<SocketAddr>, request: Request) -> Response {
+    handle(state, peer, request, false).await
 }
 
-async fn track_batch(state: State<App>, peer: ConnectInfo<SocketAddr>, headers: HeaderMap, body: Body) -> Response {
-    handle(state, peer, headers, body, true).await
+async fn track_batch(state: State<App>, peer: ConnectInfo<SocketAddr>, request: Request) -> Response {
+    handle(state, peer, request, true).await
 }
 
+/// Takes the whole request rather than a `HeaderMap` extractor, which would copy every
+/// header of every event request.
 async fn handle(
     State(app): State<App>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Body,
+    request: Request,
     batch: bool,
 ) -> Response {
-    let origin = origin_header(&headers).map(str::to_string);
-    let (result, site) = ingest(&app, peer, &headers, body, batch).await;
+    let (parts, body) = request.into_parts();
+    let headers = &parts.headers;
+    let origin = origin_header(headers).map(str::to_string);
+    let (result, site) = ingest(&app, peer, headers, body, batch).await;
     let mut response = match result {
         Ok(r) => r,
         Err(e) => e.into_response(),
