@@ -35,7 +35,7 @@ const OTHER_CONFIGS = {
   "one form": JSON.stringify({
     clientId: "0193a0b4-6f6a-7c3e-9d2a-5b1c2d3e4f50",
     endpoint: "http://127.0.0.1:41234",
-    forms: [{ fields: [{ name: "email", selector: "#email", type: "email" }],
+    forms: [{ fields: [{ name: "email", selector: "#email" }],
       formId: "0193a0b4-7a1b-7c3e-8d2a-6b1c2d3e4f51", selectors: ["#contact"] }],
     honeypot: "website",
     partial: true,
@@ -46,7 +46,7 @@ const OTHER_CONFIGS = {
     chatSrc: "https://tracker.example.com/script/chat.js",
     clientId: "0193a0b4-6f6a-7c3e-9d2a-5b1c2d3e4f50",
     endpoint: "https://tracker.example.com",
-    forms: [{ fields: [{ name: "email", selector: "#email", type: "email" }, { name: "name", selector: "#fullname", type: "text" }],
+    forms: [{ fields: [{ name: "email", selector: "#email" }, { name: "name", selector: "#fullname" }],
       formId: "0193a0b4-7a1b-7c3e-8d2a-6b1c2d3e4f51", selectors: ["#contact"] }],
     partial: true,
   }),

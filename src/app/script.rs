@@ -56,11 +56,12 @@ pub fn config_json(site: &Site, base: &str) -> String {
         .iter()
         .filter(|f| f.form.is_active)
         .map(|f| {
-            let selectors: Vec<&String> = std::iter::once(&f.form.form_selector).chain(&f.form.alternative_selectors).collect();
+            let selectors: Vec<&String> =
+                std::iter::once(&f.form.form_selector).chain(&f.form.alternative_selectors).collect();
             let fields: Vec<Value> = f
                 .fields
                 .iter()
-                .map(|(field, _)| json!({"selector": field.field_selector, "name": field.field_name, "type": field.field_type}))
+                .map(|(field, _)| json!({"selector": field.field_selector, "name": field.field_name}))
                 .collect();
             json!({"formId": f.form.form_id, "selectors": selectors, "fields": fields})
         })

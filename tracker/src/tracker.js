@@ -5,7 +5,7 @@
  * identifier __CRM_CONFIG__ (it must appear exactly once in this file) replaced by the
  * site's JSON config. Keys holding their default are left out by the server:
  *   clientId, endpoint                  always
- *   forms     [{formId, selectors: [css…], fields: [{selector, name, type}]}]   default []
+ *   forms     [{formId, selectors: [css…], fields: [{selector, name}]}]         default []
  *   partial   false turns partial capture off                                  default true
  *   consent   "required": no partial capture until crmTracker.consent(true)     default "none"
  *   honeypot  name of a hidden honeypot input whose value is sent               default null
