@@ -13,8 +13,11 @@
 //! 3. 20-event `POST /v1/track/batch` events/s,
 //!
 //! with the event mix of `support/mix.rs` (`LOADGEN_MIX=site|session|submissions`),
-//! and prints the server's resident memory afterwards. It only talks to 127.0.0.1 and
-//! stops by itself.
+//! and prints the server's resident memory afterwards. A second table says why the rates
+//! are what they are: the server's CPU share and CPU time per request (from `/proc`), and
+//! its durable commits per second, events per commit and time per commit (from `/metrics`,
+//! read with an admin token the generator creates). It only talks to 127.0.0.1 and stops
+//! by itself.
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -38,6 +41,8 @@ struct Args {
     /// An already running server (`127.0.0.1:8080`) and one of its clientIds, e.g. to
     /// profile it; the server must run with rate limits off.
     server: Option<(String, String)>,
+    /// An admin token of that server, to read its writer figures from `/metrics`.
+    token: String,
     /// Which phases to run (all three by default), e.g. to profile one.
     phases: Vec<Phase>,
 }
@@ -48,6 +53,7 @@ fn args() -> Args {
         connections: 128,
         binary: default_binary(),
         server: None,
+        token: String::new(),
         phases: vec![Phase::Healthz, Phase::Single, Phase::Batch20],
     };
     let mut client = None;
@@ -60,6 +66,7 @@ fn args() -> Args {
             "--binary" => a.binary = value.into(),
             "--server" => a.server = Some((value, String::new())),
             "--client" => client = Some(value),
+            "--token" => a.token = value,
             "--phases" => {
                 a.phases = value
                     .split(',')
@@ -73,7 +80,7 @@ fn args() -> Args {
             }
             other => panic!(
                 "unknown flag {other}; use --seconds, --connections, --binary, --phases healthz,single,batch, \
-                 --server ADDR --client ID"
+                 --server ADDR --client ID [--token T]"
             ),
         }
     }
@@ -116,6 +123,52 @@ fn start_server(bin: &Path, data: &Path) -> (Child, String) {
     };
     std::thread::spawn(move || for _ in lines.by_ref() {});
     (child, addr)
+}
+
+/// What the server did during a phase, from its `/proc` entry and its `/metrics`: explains
+/// the rate (how many durable commits, how full each was, how busy the server's CPU was).
+#[derive(Clone, Copy, Default)]
+struct ServerSnapshot {
+    cpu_seconds: f64,
+    commits: f64,
+    committed_events: f64,
+    commit_seconds: f64,
+}
+
+fn server_snapshot(pid: Option<u32>, addr: &str, token: &str) -> ServerSnapshot {
+    let mut snap = ServerSnapshot::default();
+    if let Some(pid) = pid {
+        // utime and stime, fields 14 and 15 of /proc/PID/stat (after the parenthesised name).
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+        let ticks: f64 = fields.get(11..13).map_or(0.0, |f| f.iter().filter_map(|v| v.parse::<f64>().ok()).sum());
+        // SAFETY: sysconf has no preconditions.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+        snap.cpu_seconds = ticks / hz.max(1.0);
+    }
+    if token.is_empty() {
+        return snap;
+    }
+    let metrics = http_get(addr, "/metrics", token);
+    let value =
+        |name: &str| metrics.lines().find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok()).unwrap_or(0.0);
+    snap.commits = value("crm_writer_commit_seconds_count ");
+    snap.commit_seconds = value("crm_writer_commit_seconds_sum ");
+    snap.committed_events = value("crm_writer_batch_events_sum ");
+    snap
+}
+
+/// A plain blocking GET (between phases only), so no client library is needed for it.
+fn http_get(addr: &str, path: &str, token: &str) -> String {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(addr) else { return String::new() };
+    let _ = write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    );
+    let mut out = String::new();
+    let _ = stream.read_to_string(&mut out);
+    out
 }
 
 fn rss_mb(pid: u32) -> f64 {
@@ -200,6 +253,8 @@ async fn connection(
 }
 
 struct Measured {
+    seconds: f64,
+    server: ServerSnapshot,
     per_second: f64,
     p50_ms: f64,
     p99_ms: f64,
@@ -229,22 +284,31 @@ async fn measure(addr: &str, client: &str, phase: Phase, args: &Args) -> Measure
         let l = &total.latencies_us;
         if l.is_empty() { 0.0 } else { l[((l.len() - 1) as f64 * p) as usize] as f64 / 1000.0 }
     };
-    Measured { per_second: total.requests as f64 / elapsed, p50_ms: pct(0.50), p99_ms: pct(0.99), errors: total.errors }
+    Measured {
+        seconds: elapsed,
+        server: ServerSnapshot::default(),
+        per_second: total.requests as f64 / elapsed,
+        p50_ms: pct(0.50),
+        p99_ms: pct(0.99),
+        errors: total.errors,
+    }
 }
 
 fn main() {
     let args = args();
     let dir = tempfile::tempdir().expect("temp dir");
-    let (mut server, addr, client) = match &args.server {
-        Some((addr, client)) => (None, addr.clone(), client.clone()),
+    let (mut server, addr, client, token) = match &args.server {
+        Some((addr, client)) => (None, addr.clone(), client.clone(), args.token.clone()),
         None => {
             assert!(args.binary.exists(), "{} not found: run `cargo build --release` first", args.binary.display());
             let data = dir.path().join("bench.redb");
             let out = run_cli(&args.binary, &data, &["client", "add", "--domain", "bench.local"]);
             let client =
                 out.lines().find_map(|l| l.strip_prefix("clientId:")).map(str::trim).expect("clientId").to_string();
+            let out = run_cli(&args.binary, &data, &["token", "create", "--name", "loadgen"]);
+            let token = out.split_whitespace().find(|w| w.starts_with("crm_")).expect("token").to_string();
             let (child, addr) = start_server(&args.binary, &data);
-            (Some(child), addr, client)
+            (Some(child), addr, client, token)
         }
     };
     println!(
@@ -261,7 +325,21 @@ fn main() {
 
     // One thread for the generator: the server keeps the rest of the machine.
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let run = |phase| args.phases.contains(&phase).then(|| rt.block_on(measure(&addr, &client, phase, &args)));
+    let pid = server.as_ref().map(|s| s.id());
+    let run = |phase| {
+        args.phases.contains(&phase).then(|| {
+            let before = server_snapshot(pid, &addr, &token);
+            let mut m = rt.block_on(measure(&addr, &client, phase, &args));
+            let after = server_snapshot(pid, &addr, &token);
+            m.server = ServerSnapshot {
+                cpu_seconds: after.cpu_seconds - before.cpu_seconds,
+                commits: after.commits - before.commits,
+                committed_events: after.committed_events - before.committed_events,
+                commit_seconds: after.commit_seconds - before.commit_seconds,
+            };
+            m
+        })
+    };
     let health = run(Phase::Healthz);
     let single = run(Phase::Single);
     let batch = run(Phase::Batch20);
@@ -283,6 +361,41 @@ fn main() {
     row("GET /healthz (req)", &health, 1.0);
     row("POST /v1/track, 1 event (req)", &single, 1.0);
     row("POST /v1/track/batch, 20 (events)", &batch, 20.0);
+    // Why the rates are what they are: the server's share of the machine, its CPU time per
+    // request, and the group commits behind the ingest phases.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    println!();
+    println!(
+        "{:<34} {:>10} {:>12} {:>10} {:>12} {:>10}",
+        "server side", "CPU %", "CPU us/req", "commits/s", "events/commit", "commit ms"
+    );
+    let explain = |name: &str, m: &Option<Measured>| {
+        let Some(m) = m else { return };
+        let s = &m.server;
+        let requests = m.per_second * m.seconds;
+        let cpu = if pid.is_some() {
+            (
+                format!("{:.0}", 100.0 * s.cpu_seconds / (m.seconds * cores)),
+                format!("{:.1}", 1e6 * s.cpu_seconds / requests.max(1.0)),
+            )
+        } else {
+            ("-".into(), "-".into())
+        };
+        let commits = if s.committed_events > 0.0 {
+            (
+                format!("{:.0}", s.commits / m.seconds),
+                format!("{:.1}", s.committed_events / s.commits),
+                format!("{:.2}", 1e3 * s.commit_seconds / s.commits),
+            )
+        } else {
+            ("-".into(), "-".into(), "-".into())
+        };
+        println!("{name:<34} {:>10} {:>12} {:>10} {:>12} {:>10}", cpu.0, cpu.1, commits.0, commits.1, commits.2);
+    };
+    explain("GET /healthz", &health);
+    explain("POST /v1/track, 1 event", &single);
+    explain("POST /v1/track/batch, 20 per req", &batch);
+    println!("(CPU % is of all {cores} cores; the load generator uses the rest. A commit's time includes its fsync.)");
     println!();
     if let (Some(health), Some(single)) = (&health, &single) {
         let ratio = single.per_second / health.per_second.max(1.0);
