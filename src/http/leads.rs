@@ -116,28 +116,14 @@ async fn update(
     JsonBody(update): JsonBody<lead_edit::LeadUpdate>,
 ) -> ApiResult<Json<Lead>> {
     let id = parse_id("leadId", &id)?;
-    // Validate against the stored lead before the writer runs the change.
-    let mut draft =
+    let edit = lead_edit::validate(update).map_err(|v| ApiError::Validation { field: v.field, message: v.message })?;
+    // Read for the site (a lead never changes site) and a clean 404; the edit itself is
+    // applied by the writer to the lead as stored then.
+    let lead =
         app.read(move |txn| queries::get_lead(txn, &id)).await?.ok_or(ApiError::NotFound("lead not found".into()))?;
-    lead_edit::apply(&mut draft, update).map_err(|v| ApiError::Validation { field: v.field, message: v.message })?;
-    let crm = app.sites.get(&draft.client_id).is_some_and(|s| s.crm_enabled);
+    let crm = app.sites.get(&lead.client_id).is_some_and(|s| s.crm_enabled);
     let now = Timestamp::now();
-    let lead = app
-        .write(move |txn| {
-            leads::update_lead(txn, id, now, crm, |l| {
-                l.status = draft.status;
-                l.quality = draft.quality;
-                l.submitted_at = draft.submitted_at;
-                l.email = draft.email;
-                l.name = draft.name;
-                l.first_name = draft.first_name;
-                l.last_name = draft.last_name;
-                l.phone = draft.phone;
-                l.company = draft.company;
-                l.message = draft.message;
-            })
-        })
-        .await?;
+    let lead = app.write(move |txn| leads::update_lead(txn, id, now, crm, |l| lead_edit::apply(l, edit, now))).await?;
     if crm {
         app.crm_wakeup.notify_one();
     }
