@@ -177,6 +177,25 @@ fn check_value_sizes(value: &Value, path: &mut String) -> Result<(), EventError>
     }
 }
 
+/// The earliest time an event may carry: 2000-01-01T00:00:00Z.
+const EARLIEST_MS: i64 = 946_684_800_000;
+/// How far ahead of the server's clock an event's time may be (visitors' clocks drift).
+const MAX_AHEAD_MS: i64 = 24 * 3600 * 1000;
+
+/// A sender's time must be plausible: events are listed and expired by it, and a year-9999
+/// or 1970 time would hide the event from every list or expire it at once. The tracker
+/// queues events for up to 7 days, so old times within reason are fine.
+fn in_range(t: Timestamp, now: Timestamp, at: At<'_>, key: &str) -> Result<Timestamp, EventError> {
+    if t.0 < EARLIEST_MS || t.0 > now.0.saturating_add(MAX_AHEAD_MS) {
+        return Err(EventError::invalid_member(
+            at,
+            key,
+            "is out of range: expected a time after 2000-01-01 and at most one day ahead of the server's clock",
+        ));
+    }
+    Ok(t)
+}
+
 /// Parses one event object. `at` names it in errors (`events[3]`).
 pub fn parse_event(value: Value, at: &str, now: Timestamp, ctx: &RequestContext) -> Result<TrackEvent, EventError> {
     let Value::Object(obj) = value else {
@@ -246,21 +265,49 @@ fn parse_raw_event(
 
     let timestamp = match timestamp {
         None | Some(Column::Other(Value::Null)) => now,
-        Some(Column::Str(t)) => Timestamp::parse_rfc3339(&t).ok_or_else(|| {
-            EventError::invalid_member(at, "timestamp", format_args!("{t:?} is not an RFC 3339 time"))
-        })?,
-        Some(Column::Other(Value::Number(n))) => n
-            .as_i64()
-            .map(Timestamp)
-            .ok_or_else(|| EventError::invalid_member(at, "timestamp", "must be milliseconds since 1970"))?,
+        Some(Column::Str(t)) => {
+            let parsed = Timestamp::parse_rfc3339(&t).ok_or_else(|| {
+                EventError::invalid_member(at, "timestamp", format_args!("{t:?} is not an RFC 3339 time"))
+            })?;
+            in_range(parsed, now, at, "timestamp")?
+        }
+        Some(Column::Other(Value::Number(n))) => {
+            let ms = n
+                .as_i64()
+                .ok_or_else(|| EventError::invalid_member(at, "timestamp", "must be whole milliseconds since 1970"))?;
+            in_range(Timestamp(ms), now, at, "timestamp")?
+        }
         Some(Column::Other(_)) => {
-            return Err(EventError::invalid_member(at, "timestamp", "must be an RFC 3339 string"));
+            return Err(EventError::invalid_member(
+                at,
+                "timestamp",
+                "must be an RFC 3339 string or milliseconds since 1970",
+            ));
         }
     };
+    // Read by the "completed faster than 2 s" quality rule: a malformed value is refused
+    // rather than ignored, so a sender cannot skip that rule by sending garbage.
     let form_started_at = match form_started_at {
-        Some(Value::String(t)) => Timestamp::parse_rfc3339(t),
-        Some(Value::Number(n)) => n.as_i64().map(Timestamp),
-        _ => None,
+        None | Some(Value::Null) => None,
+        Some(Value::String(t)) => {
+            let parsed = Timestamp::parse_rfc3339(t).ok_or_else(|| {
+                EventError::invalid_member(at, "formStartedAt", format_args!("{t:?} is not an RFC 3339 time"))
+            })?;
+            Some(in_range(parsed, now, at, "formStartedAt")?)
+        }
+        Some(Value::Number(n)) => {
+            let ms = n.as_i64().ok_or_else(|| {
+                EventError::invalid_member(at, "formStartedAt", "must be whole milliseconds since 1970")
+            })?;
+            Some(in_range(Timestamp(ms), now, at, "formStartedAt")?)
+        }
+        Some(_) => {
+            return Err(EventError::invalid_member(
+                at,
+                "formStartedAt",
+                "must be an RFC 3339 string or milliseconds since 1970",
+            ));
+        }
     };
 
     let session_id = text_column(session_id, at, "sessionId", MAX_ID_LEN)?;
@@ -684,7 +731,7 @@ mod tests {
     #[test]
     fn parses_a_submission() {
         let body = json!({"clientId": "c1", "events": [{
-            "id": ID, "type": "form_submission", "timestamp": "2025-10-22T10:30:45.123Z",
+            "id": ID, "type": "form_submission", "timestamp": "2023-10-22T10:30:45.123Z",
             "sessionId": "s", "visitorId": "v", "formId": "contact",
             "fields": {"email": " A@B.co ", "password": "x", "tags": ["a", "b"], "age": 42, "card": "4111111111111111"}
         }]});
@@ -698,6 +745,36 @@ mod tests {
         assert!(!e.fields.contains_key("password"));
         assert!(!e.fields.contains_key("card"));
         assert!(e.payload["fields"].get("password").is_none());
+    }
+
+    #[test]
+    fn times_must_be_plausible() {
+        let one = |extra: serde_json::Value| {
+            let mut e = json!({"clientId": "c1", "id": ID, "type": "form_submission", "fields": {"email": "a@b.co"}});
+            for (k, v) in extra.as_object().unwrap() {
+                e[k] = v.clone();
+            }
+            parse_single(e.to_string().as_bytes(), now(), &RequestContext::default())
+        };
+        let refused = |extra: serde_json::Value, key: &str| {
+            let message = one(extra.clone()).expect_err(&extra.to_string()).to_string();
+            assert!(message.contains(key), "{extra} → {message}");
+        };
+        for bad in
+            [json!(i64::MAX), json!(i64::MIN), json!(0), json!(253_402_300_800_000i64), json!("9999-01-01T00:00:00Z")]
+        {
+            refused(json!({"timestamp": bad.clone()}), "timestamp");
+            refused(json!({"formStartedAt": bad}), "formStartedAt");
+        }
+        refused(json!({"timestamp": 1.5}), "whole milliseconds");
+        refused(json!({"timestamp": true}), "RFC 3339 string or milliseconds");
+        refused(json!({"formStartedAt": {"at": 1}}), "formStartedAt");
+        refused(json!({"formStartedAt": "soon"}), "formStartedAt");
+        // Hours of clock drift and a week in the tracker's queue are fine.
+        let e = one(json!({"timestamp": now().0 + 3_600_000, "formStartedAt": now().0 - 7 * 86_400_000})).unwrap();
+        assert_eq!(e.events[0].timestamp, Timestamp(now().0 + 3_600_000));
+        assert_eq!(e.events[0].form_started_at, Some(Timestamp(now().0 - 7 * 86_400_000)));
+        assert_eq!(one(json!({"formStartedAt": null})).unwrap().events[0].form_started_at, None);
     }
 
     #[test]

@@ -283,8 +283,8 @@ mod tests {
     #[test]
     fn spam_signals_lower_quality_with_reasons() {
         let rules = SiteRules { honeypot_field: Some("website".into()), ..Default::default() };
-        let e = event(json!({"type": "form_submission", "timestamp": "2025-01-01T00:00:01.000Z",
-            "formStartedAt": "2025-01-01T00:00:00.500Z",
+        let e = event(json!({"type": "form_submission", "timestamp": "2023-01-01T00:00:01.000Z",
+            "formStartedAt": "2023-01-01T00:00:00.500Z",
             "fields": {"email": "x@mailinator.com", "website": "http://spam"}}));
         let lead = new_lead(&candidate(&e, &rules).unwrap(), Uuid::nil(), Uuid::nil(), Timestamp(T0));
         assert_eq!(lead.quality, LeadQuality::Low);
