@@ -2,23 +2,59 @@
 
 use super::model::Client;
 
-/// Splits `scheme://host[:port]` into (scheme, host, port-text).
-fn split_origin(origin: &str) -> Option<(&str, &str, &str)> {
+/// Parses an origin exactly as browsers serialise it: `scheme://host[:port]`, lower case,
+/// nothing else (no user info, path, query or fragment), `host` a DNS name of letters,
+/// digits and hyphens or a bracketed IPv6 literal, `port` a number up to 65535. Returns
+/// (scheme, host, port) with the scheme's default port left out, so `https://a.io:443` and
+/// `https://a.io` are the same origin. Anything looser is refused: an origin is echoed in
+/// `Access-Control-Allow-Origin`, so only well-formed ones may pass.
+fn split_origin(origin: &str) -> Option<(&str, &str, Option<u16>)> {
     let (scheme, rest) = origin.split_once("://")?;
-    if rest.contains('/') || rest.is_empty() {
+    if !(scheme == "http" || scheme == "https") {
         return None;
     }
-    // IPv6 literals keep their brackets; the port follows the closing bracket.
     let (host, port) = if rest.starts_with('[') {
         let end = rest.find(']')?;
-        (&rest[..=end], rest[end + 1..].strip_prefix(':').unwrap_or(""))
+        let inner = &rest[1..end];
+        if inner.is_empty() || !inner.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.') {
+            return None;
+        }
+        (&rest[..=end], &rest[end + 1..])
     } else {
-        match rest.rsplit_once(':') {
-            Some((h, p)) => (h, p),
-            None => (rest, ""),
+        let cut = rest.find(':').unwrap_or(rest.len());
+        let host = &rest[..cut];
+        let dns = !host.is_empty()
+            && host.len() <= 253
+            && host.split('.').all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            });
+        if !dns {
+            return None;
+        }
+        (host, &rest[cut..])
+    };
+    let port = match port {
+        "" => None,
+        p => {
+            let digits = p.strip_prefix(':')?;
+            if digits.is_empty() || digits.len() > 5 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            Some(digits.parse::<u16>().ok()?)
         }
     };
-    Some((scheme, host, port))
+    let default = if scheme == "https" { 443 } else { 80 };
+    Some((scheme, host, port.filter(|p| *p != default)))
+}
+
+/// The canonical text of a parsed origin.
+fn origin_text(scheme: &str, host: &str, port: Option<u16>) -> String {
+    match port {
+        Some(p) => format!("{scheme}://{host}:{p}"),
+        None => format!("{scheme}://{host}"),
+    }
 }
 
 /// The domain as an admin may type it: `Example.com`, `https://example.com/`, `example.com:8080`.
@@ -39,34 +75,29 @@ pub fn normalize_domain(raw: &str) -> Option<String> {
     valid.then_some(host)
 }
 
-/// Normalises an extra allowed origin (`https://app.example.org[:port]`).
+/// Normalises an extra allowed origin (`https://app.example.org[:port]`): lower case, no
+/// trailing slash, the default port left out (browsers never send it).
 pub fn normalize_origin(raw: &str) -> Option<String> {
     let o = raw.trim().trim_end_matches('/').to_ascii_lowercase();
     let (scheme, host, port) = split_origin(&o)?;
-    if !(scheme == "http" || scheme == "https") || host.is_empty() {
-        return None;
-    }
-    if !port.is_empty() && port.parse::<u16>().is_err() {
-        return None;
-    }
-    Some(o)
+    Some(origin_text(scheme, host, port))
 }
 
 /// True when a browser on `origin` may send events for `client`: the site's domain or any
 /// subdomain of it (any scheme of http/https, any port), or one of its extra origins.
 pub fn is_allowed(client: &Client, origin: &str) -> bool {
     let origin = origin.trim().to_ascii_lowercase();
-    let Some((scheme, host, _port)) = split_origin(&origin) else {
+    let Some((scheme, host, port)) = split_origin(&origin) else {
         return false;
     };
-    if scheme != "http" && scheme != "https" {
-        return false;
-    }
     let domain = client.domain.as_str();
     if host == domain || host.strip_suffix(domain).is_some_and(|prefix| prefix.ends_with('.')) {
         return true;
     }
-    client.config.allowed_origins.contains(&origin)
+    // Extras were saved normalised; a file from before normalisation may still hold
+    // `:443`, so both sides are compared in canonical form.
+    let canonical = origin_text(scheme, host, port);
+    client.config.allowed_origins.iter().any(|o| normalize_origin(o).is_some_and(|o| o == canonical))
 }
 
 #[cfg(test)]
@@ -89,6 +120,22 @@ mod tests {
         assert!(!is_allowed(&c, "https://example.com.evil.net"));
         assert!(!is_allowed(&c, "null"));
         assert!(!is_allowed(&c, "file://example.com"));
+        // Not how a browser writes an origin: refused, never echoed back.
+        for loose in [
+            "https://evil.com@.example.com",
+            "https://evil.com#.example.com",
+            "https://evil.com?.example.com",
+            "https://evil.com/.example.com",
+            "https://.example.com",
+            "https://example.com:abc",
+            "https://example.com:99999",
+            "https://example.com:",
+            "https://exa mple.com",
+            "https://*.example.com",
+            "https://example.com.",
+        ] {
+            assert!(!is_allowed(&c, loose), "{loose}");
+        }
     }
 
     #[test]
@@ -97,6 +144,12 @@ mod tests {
         assert!(is_allowed(&c, "https://app.other.io"));
         assert!(!is_allowed(&c, "http://app.other.io"));
         assert!(!is_allowed(&c, "https://x.app.other.io"));
+        // A saved default port is the same origin as none.
+        let c = client("example.com", &["https://app.other.io:443", "http://dev.other.io:80"]);
+        assert!(is_allowed(&c, "https://app.other.io"));
+        assert!(is_allowed(&c, "https://app.other.io:443"));
+        assert!(is_allowed(&c, "http://dev.other.io"));
+        assert!(!is_allowed(&c, "https://app.other.io:8443"));
     }
 
     #[test]
@@ -114,5 +167,13 @@ mod tests {
         assert_eq!(normalize_domain(""), None);
         assert_eq!(normalize_origin("https://App.io:8443/").as_deref(), Some("https://app.io:8443"));
         assert_eq!(normalize_origin("ftp://app.io"), None);
+        assert_eq!(normalize_origin("https://app.io:443").as_deref(), Some("https://app.io"));
+        assert_eq!(normalize_origin("http://app.io:80/").as_deref(), Some("http://app.io"));
+        assert_eq!(normalize_origin("http://[::1]:8080").as_deref(), Some("http://[::1]:8080"));
+        for bad in
+            ["https://*.foo.com", "https://a b.com", "https://evil.com@x.io", "https://x.io:", "https://x.io/path"]
+        {
+            assert_eq!(normalize_origin(bad), None, "{bad}");
+        }
     }
 }
