@@ -8,6 +8,8 @@ use crate::store::queries;
 
 pub const DEMO_DOMAIN: &str = "localhost";
 pub const DEMO_USER: &str = "demo";
+/// The hidden field of the demo page's contact form (assets/demo/index.html).
+const DEMO_HONEYPOT: &str = "website";
 
 /// Creates (idempotently) the demo site; replaces the demo token and password.
 pub async fn setup(app: &App, base: &str) -> anyhow::Result<()> {
@@ -21,21 +23,28 @@ pub async fn setup(app: &App, base: &str) -> anyhow::Result<()> {
         }
     };
     // The page is opened at the address the server prints; let that origin send events too
-    // (the demo site's domain is `localhost`, the default address 127.0.0.1).
-    if !crate::domain::origin::is_allowed(&client, base) {
+    // (the demo site's domain is `localhost`, the default address 127.0.0.1). The demo page's
+    // contact form has a hidden `website` honeypot: the site must name it for the quality
+    // rule to see a bot filling it in.
+    let needs_origin = !crate::domain::origin::is_allowed(&client, base);
+    let needs_honeypot = client.config.honeypot_field.is_none();
+    if needs_origin || needs_honeypot {
         let mut origins = client.config.allowed_origins.clone();
-        origins.push(base.to_string());
-        let input = ClientInput {
-            config: Some(ConfigInput { allowed_origins: Some(origins), ..Default::default() }),
+        if needs_origin {
+            origins.push(base.to_string());
+        }
+        let config = ConfigInput {
+            allowed_origins: Some(origins),
+            honeypot_field: needs_honeypot.then(|| Some(DEMO_HONEYPOT.to_string())),
             ..Default::default()
         };
-        app.update_client(client.client_id, input).await?;
+        app.update_client(client.client_id, ClientInput { config: Some(config), ..Default::default() }).await?;
     }
     let (_, token) = app.replace_token("demo").await?;
     let password = secrets::generate("")[..20].to_string();
     app.create_user(DEMO_USER, &password).await?;
     println!();
-    println!("Demo ready:");
+    println!("Demo ready (the token and password are new on every start; earlier ones stop working):");
     println!("  landing page with tracked forms:  {base}/demo");
     println!("  dashboard:                        {base}/admin   (user: {DEMO_USER}, password: {password})");
     println!("  admin API token:                  {token}");
