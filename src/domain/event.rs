@@ -431,6 +431,13 @@ pub fn parse_single(body: &[u8], now: Timestamp, ctx: &RequestContext) -> Result
         return Err(EventError::Invalid("the body must be a JSON object (one event)".into()));
     };
     let client_id = body_client_id(raw.client_id.take())?;
+    // A batch body sent to the single-event route would otherwise fail as "event.id: is
+    // required", which hides the real mistake.
+    if raw.rest.contains_key("events") && raw.columns.iter().all(Option::is_none) {
+        return Err(EventError::Invalid(
+            "this body has an \"events\" list: send batches to /v1/track/batch (/v1/track takes one event)".into(),
+        ));
+    }
     let event = parse_raw_event(raw, At::Named("event"), now, ctx)?;
     Ok(ParsedBody { client_id, events: vec![event] })
 }
@@ -745,6 +752,13 @@ mod tests {
         assert!(!e.fields.contains_key("password"));
         assert!(!e.fields.contains_key("card"));
         assert!(e.payload["fields"].get("password").is_none());
+    }
+
+    #[test]
+    fn a_batch_sent_to_the_single_route_says_where_it_belongs() {
+        let body = json!({"clientId": "c1", "events": [{"id": ID, "type": "tracker_initialized"}]});
+        let e = parse_single(body.to_string().as_bytes(), now(), &RequestContext::default()).unwrap_err();
+        assert!(e.to_string().contains("/v1/track/batch"), "{e}");
     }
 
     #[test]
