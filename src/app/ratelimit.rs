@@ -26,8 +26,9 @@ pub enum Refusal {
 fn quota(per_minute: u32) -> Option<Quota> {
     let n = NonZeroU32::new(per_minute)?;
     // Bursts up to a tenth of the minute's allowance (at least 10): a tracker flushing its
-    // queue after an offline period is not refused at once.
-    let burst = NonZeroU32::new((per_minute / 10).max(10)).unwrap_or(n);
+    // queue after an offline period is not refused at once. Never more than the minute's
+    // allowance itself: a limit of 5 a minute lets 5 through, not 10.
+    let burst = NonZeroU32::new((per_minute / 10).max(10).min(per_minute)).unwrap_or(n);
     Some(Quota::per_minute(n).allow_burst(burst))
 }
 
@@ -89,6 +90,16 @@ mod tests {
         assert!(matches!(l.check_ip(ip), Err(Refusal::Ip(d)) if d <= Duration::from_secs(1)));
         assert!(l.check_ip("10.0.0.2".parse().unwrap()).is_ok());
         assert!(l.check_client(c).is_ok());
+    }
+
+    #[test]
+    fn a_low_limit_is_not_exceeded_by_its_burst() {
+        let l = Limiter::new(RateLimits { per_ip_per_minute: 5, per_client_per_minute: 0 });
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        for _ in 0..5 {
+            assert!(l.check_ip(ip).is_ok());
+        }
+        assert!(l.check_ip(ip).is_err());
     }
 
     #[test]
