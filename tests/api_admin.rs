@@ -30,6 +30,10 @@ async fn admin_routes_need_a_valid_token() {
     let r = t.delete(&format!("/v1/tokens/{}", created["tokenId"].as_str().unwrap())).send().await.unwrap();
     assert_eq!(r.status(), 204);
     assert_eq!(t.http.get(t.url("/v1/clients")).bearer_auth(&secret).send().await.unwrap().status(), 401);
+    // A site's secret key sent as a bearer token is named as such.
+    let r = t.http.get(t.url("/v1/clients")).bearer_auth("sk_someones_site_key").send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.text().await.unwrap().contains("X-API-Key"));
     t.stop().await;
 }
 

@@ -66,6 +66,17 @@ async fn single_event_endpoint_and_server_key() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+    // An admin token in the wrong header is named as such.
+    let r = t
+        .http
+        .post(t.url("/v1/track/batch"))
+        .header("X-API-Key", "crm_not_a_site_key")
+        .json(&json!({"events": [submission("c@b.co", "v3")]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.text().await.unwrap().contains("admin token"));
     assert_eq!(leads(&t, &client).await.len(), 2);
     t.stop().await;
 }

@@ -31,10 +31,16 @@ impl FromRequestParts<App> for Admin {
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, ApiError> {
         if let Some(token) = bearer(parts) {
-            return app
-                .authenticate_token(token)
-                .map(|id| Admin(Principal::Token(id)))
-                .ok_or_else(|| ApiError::Unauthorized("the bearer token is not valid (revoked or mistyped)".into()));
+            return app.authenticate_token(token).map(|id| Admin(Principal::Token(id))).ok_or_else(|| {
+                // The two kinds of secret are easy to swap; say which one was sent.
+                let message = if token.trim().starts_with("sk_") {
+                    "this is a site's secret key (sk_…), which goes in X-API-Key on /v1/track; \
+                         the admin API needs an admin token (crm_…, from `crm-tracker token create`)"
+                } else {
+                    "the bearer token is not valid (revoked or mistyped)"
+                };
+                ApiError::Unauthorized(message.into())
+            });
         }
         if let Some(user) = super::session::authenticate(parts, app).await? {
             return Ok(Admin(Principal::User(user)));

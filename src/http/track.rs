@@ -157,10 +157,15 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes,
 fn identify(app: &App, headers: &HeaderMap, parsed: &ParsedBody) -> Result<Arc<Site>, ApiError> {
     if let Some(key) = headers.get("x-api-key") {
         let key = key.to_str().unwrap_or("");
-        let site = app
-            .sites
-            .by_key_hash(&secrets::hash(key.trim()))
-            .ok_or_else(|| ApiError::Unauthorized("the X-API-Key is not a site's secret key".into()))?;
+        let site = app.sites.by_key_hash(&secrets::hash(key.trim())).ok_or_else(|| {
+            ApiError::Unauthorized(if key.trim().starts_with("crm_") {
+                "this is an admin token (crm_…), which goes in Authorization: Bearer on the admin API; \
+                     X-API-Key takes a site's secret key (sk_…)"
+                    .into()
+            } else {
+                "the X-API-Key is not a site's secret key".into()
+            })
+        })?;
         if let Some(named) = &parsed.client_id
             && *named != site.client.client_id.to_string()
         {
