@@ -112,6 +112,15 @@ async fn forms_fields_mappings_and_cascades() {
     let form_id = form["formId"].as_str().unwrap().to_string();
     let r = t.post(&format!("/v1/clients/{client}/forms")).json(&json!({"formName": "x"})).send().await.unwrap();
     assert_eq!(r.status(), 400);
+    // One configured form per selector: a second would make the page form's formId arbitrary.
+    let r = t
+        .post(&format!("/v1/clients/{client}/forms"))
+        .json(&json!({"formName": "Again", "formSelector": "#contact"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains(&form_id), "the conflict names the existing form");
 
     let field: Value = t
         .post_json(

@@ -138,7 +138,26 @@ pub fn delete_client(txn: &WriteTransaction, id: &Id, now: Timestamp) -> Result<
 
 // ---- forms ---------------------------------------------------------------------------
 
+/// One configured form per selector and site: two would both match the same page form and
+/// which one's formId and fields apply would be arbitrary.
+fn ensure_selector_free(txn: &WriteTransaction, form: &Form) -> Result<()> {
+    for id in children(txn, FORMS_BY_CLIENT, &form.client_id)? {
+        if id == form.form_id {
+            continue;
+        }
+        let other: Option<Form> = get(txn, FORMS, &id)?;
+        if let Some(other) = other.filter(|o| o.form_selector.trim() == form.form_selector.trim()) {
+            return Err(StoreError::Conflict(format!(
+                "this site already has a form with selector {:?} (formId {}); edit that one instead",
+                other.form_selector, other.form_id
+            )));
+        }
+    }
+    Ok(())
+}
+
 pub fn create_form(txn: &WriteTransaction, form: &Form, now: Timestamp) -> Result<()> {
+    ensure_selector_free(txn, form)?;
     touch_client(txn, &form.client_id, now)?;
     txn.open_table(FORMS_BY_CLIENT)?.insert(pair(form.client_id.as_bytes(), form.form_id.as_bytes()), ())?;
     put(txn, FORMS, &form.form_id, form)
@@ -147,6 +166,7 @@ pub fn create_form(txn: &WriteTransaction, form: &Form, now: Timestamp) -> Resul
 pub fn update_form(txn: &WriteTransaction, id: &Id, now: Timestamp, change: impl FnOnce(&mut Form)) -> Result<Form> {
     let mut form: Form = get(txn, FORMS, id)?.ok_or(StoreError::NotFound("form"))?;
     change(&mut form);
+    ensure_selector_free(txn, &form)?;
     form.updated_at = now;
     touch_client(txn, &form.client_id, now)?;
     put(txn, FORMS, id, &form)?;
