@@ -1,12 +1,22 @@
 //! Server settings. Every flag also reads an environment variable (`CRM_TRACKER_*`);
 //! turning the parsed flags into a [`ServeConfig`] is a pure function, tested below.
 
-use clap::{Args, ValueEnum};
-use std::net::SocketAddr;
+use clap::{ArgAction, Args, ValueEnum};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use thiserror::Error;
 
 pub const DEFAULT_DATA: &str = "./crm-tracker.redb";
+
+/// Where `serve` listens unless told otherwise; `client add` uses it for snippets too, so a
+/// snippet made before the first `serve` points at the server as started by default.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// The environment variable of `--retention-interval-secs`. Earlier builds read
+/// [`LEGACY_RETENTION_INTERVAL_ENV`] (without `_SECS`, unlike every other variable named
+/// after its flag); [`crate::cli::parse`] still honours it when the new one is unset.
+pub const RETENTION_INTERVAL_ENV: &str = "CRM_TRACKER_RETENTION_INTERVAL_SECS";
+pub const LEGACY_RETENTION_INTERVAL_ENV: &str = "CRM_TRACKER_RETENTION_INTERVAL";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum LogFormat {
@@ -19,15 +29,16 @@ pub enum LogFormat {
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "CRM_TRACKER_LISTEN", default_value = "127.0.0.1:8080")]
+    /// Address to listen on, IP:PORT (localhost:PORT means 127.0.0.1:PORT; 0.0.0.0:PORT
+    /// listens on every interface).
+    #[arg(long, env = "CRM_TRACKER_LISTEN", default_value = DEFAULT_LISTEN, value_parser = parse_listen)]
     pub listen: SocketAddr,
     /// Public base URL of this server, used in the tracker script and snippets
     /// (default: taken from each request's Host header).
-    #[arg(long, env = "CRM_TRACKER_PUBLIC_URL")]
+    #[arg(long, env = "CRM_TRACKER_PUBLIC_URL", value_parser = parse_public_url_arg)]
     pub public_url: Option<String>,
     /// Create a demo site for localhost, an admin token and a demo login, and serve /demo.
-    #[arg(long, env = "CRM_TRACKER_DEMO")]
+    #[arg(long, env = "CRM_TRACKER_DEMO", action = ArgAction::SetTrue, value_parser = parse_yes_no)]
     pub demo: bool,
     /// Requests per minute one IP address may send to the ingest endpoints (0: no limit).
     #[arg(long, env = "CRM_TRACKER_RATE_LIMIT_IP", default_value_t = 600)]
@@ -36,10 +47,10 @@ pub struct ServeArgs {
     #[arg(long, env = "CRM_TRACKER_RATE_LIMIT_CLIENT", default_value_t = 6000)]
     pub rate_limit_client: u32,
     /// Take the visitor's IP from X-Forwarded-For (only behind a reverse proxy you run).
-    #[arg(long, env = "CRM_TRACKER_TRUST_PROXY")]
+    #[arg(long, env = "CRM_TRACKER_TRUST_PROXY", action = ArgAction::SetTrue, value_parser = parse_yes_no)]
     pub trust_proxy: bool,
-    /// How often the retention task runs, in seconds.
-    #[arg(long, env = "CRM_TRACKER_RETENTION_INTERVAL", default_value_t = 3600)]
+    /// How often the retention task runs, in seconds (at least 1).
+    #[arg(long, env = RETENTION_INTERVAL_ENV, default_value_t = 3600)]
     pub retention_interval_secs: u64,
 }
 
@@ -61,29 +72,20 @@ pub struct ServeConfig {
     pub retention_interval_secs: u64,
 }
 
+/// What a `--public-url` must look like; clap's error for the flag names it and the value.
+const PUBLIC_URL_RULE: &str = "must be an http(s) URL without a path, like https://tracker.example.com";
+
 #[derive(Debug, Error, PartialEq)]
 pub enum ConfigError {
-    #[error("--public-url must be an http(s) URL without a path, like https://tracker.example.com (got {0:?})")]
+    #[error("--public-url {rule} (got {0:?})", rule = PUBLIC_URL_RULE)]
     PublicUrl(String),
-    #[error("--retention-interval must be at least 1 second")]
+    #[error("--retention-interval-secs must be at least 1 second")]
     RetentionInterval,
 }
 
 impl ServeConfig {
     pub fn from_args(args: &ServeArgs, data: PathBuf) -> Result<ServeConfig, ConfigError> {
-        let public_url = match &args.public_url {
-            None => None,
-            Some(url) => {
-                let trimmed = url.trim().trim_end_matches('/');
-                let rest = trimmed.strip_prefix("https://").or_else(|| trimmed.strip_prefix("http://"));
-                match rest {
-                    Some(host) if !host.is_empty() && !host.contains('/') && !host.contains(' ') => {
-                        Some(trimmed.to_string())
-                    }
-                    _ => return Err(ConfigError::PublicUrl(url.clone())),
-                }
-            }
-        };
+        let public_url = args.public_url.as_deref().map(parse_public_url).transpose()?;
         if args.retention_interval_secs == 0 {
             return Err(ConfigError::RetentionInterval);
         }
@@ -115,6 +117,48 @@ impl ServeConfig {
     }
 }
 
+/// Checks a `--public-url` and returns it in canonical form (`scheme://host[:port]`, lower
+/// case, no trailing slash). It is written into `<script src="…">` snippets and the tracker
+/// script, so it must be an origin and nothing more: a relative URL would make the snippet
+/// load from the site itself, and a quote would break out of the attribute.
+pub fn parse_public_url(url: &str) -> Result<String, ConfigError> {
+    crate::domain::origin::normalize_origin(url).ok_or_else(|| ConfigError::PublicUrl(url.to_string()))
+}
+
+/// [`parse_public_url`] as a clap value parser (`serve` and `client add`).
+pub fn parse_public_url_arg(url: &str) -> Result<String, String> {
+    parse_public_url(url).map_err(|_| PUBLIC_URL_RULE.to_string())
+}
+
+/// A yes/no value from the environment: `1`/`0`, `yes`/`no`, `true`/`false`, `on`/`off`
+/// (any case), so `CRM_TRACKER_DEMO=1` works as it does for most tools. On the command line
+/// these flags take no value.
+pub fn parse_yes_no(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" | "yes" | "y" | "true" | "on" => Ok(true),
+        "0" | "no" | "n" | "false" | "off" | "" => Ok(false),
+        _ => Err("use 1 or 0, yes or no, true or false, on or off".into()),
+    }
+}
+
+/// Parses `--listen`: `IP:PORT`, `[IPv6]:PORT`, or `localhost:PORT` (127.0.0.1). A bare port
+/// or `:PORT` is refused rather than guessed, since some tools read it as "every interface"
+/// and others as "this machine only".
+pub fn parse_listen(text: &str) -> Result<SocketAddr, String> {
+    let text = text.trim();
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let hint = "use IP:PORT, e.g. 127.0.0.1:8080 (this machine only) or 0.0.0.0:8080 (every interface)";
+    if let Some((host, port)) = text.rsplit_once(':')
+        && host.eq_ignore_ascii_case("localhost")
+    {
+        let port = port.parse::<u16>().map_err(|_| format!("{port:?} is not a port number; {hint}"))?;
+        return Ok(SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
+    }
+    Err(hint.into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,7 +181,63 @@ mod tests {
         let c = ServeConfig::from_args(&t.serve, DEFAULT_DATA.into()).unwrap();
         assert_eq!(c.public_url.as_deref(), Some("https://t.example.com"));
 
-        let t = T::try_parse_from(["t", "--public-url", "t.example.com/x"]).unwrap();
-        assert!(matches!(ServeConfig::from_args(&t.serve, DEFAULT_DATA.into()), Err(ConfigError::PublicUrl(_))));
+        assert!(T::try_parse_from(["t", "--public-url", "t.example.com/x"]).is_err());
+        let mut args = T::try_parse_from(["t"]).unwrap().serve;
+        args.public_url = Some("t.example.com".into());
+        assert!(matches!(ServeConfig::from_args(&args, DEFAULT_DATA.into()), Err(ConfigError::PublicUrl(_))));
+    }
+
+    #[test]
+    fn public_urls_are_origins_only() {
+        assert_eq!(parse_public_url(" HTTPS://T.example.com:443/ ").unwrap(), "https://t.example.com");
+        assert_eq!(parse_public_url("http://127.0.0.1:8080").unwrap(), "http://127.0.0.1:8080");
+        assert_eq!(parse_public_url("http://[::1]:8080").unwrap(), "http://[::1]:8080");
+        for bad in [
+            "tracker.example.com",
+            "//tracker.example.com",
+            "ftp://tracker.example.com",
+            "https://t.example.com/sub",
+            "https://t.example.com\"onload=\"x",
+            "https://t.example.com/sub\"onload=\"x",
+            "https://user@t.example.com",
+            "https://t.example.com?x",
+            "https://t.example.com:99999",
+            "https://",
+        ] {
+            assert_eq!(parse_public_url(bad), Err(ConfigError::PublicUrl(bad.into())), "{bad}");
+        }
+    }
+
+    #[test]
+    fn listen_addresses() {
+        assert_eq!(parse_listen("0.0.0.0:80").unwrap().to_string(), "0.0.0.0:80");
+        assert_eq!(parse_listen("[::1]:8080").unwrap().to_string(), "[::1]:8080");
+        assert_eq!(parse_listen("localhost:18084").unwrap().to_string(), "127.0.0.1:18084");
+        assert_eq!(parse_listen("LOCALHOST:1").unwrap().to_string(), "127.0.0.1:1");
+        for bad in ["8080", ":8080", "localhost", "localhost:http", "example.com:80", "127.0.0.1"] {
+            let err = parse_listen(bad).unwrap_err();
+            assert!(err.contains("e.g. 127.0.0.1:8080"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn yes_no_spellings() {
+        for yes in ["1", "yes", "Y", "TRUE", "on"] {
+            assert_eq!(parse_yes_no(yes), Ok(true), "{yes}");
+        }
+        for no in ["0", "no", "False", "off"] {
+            assert_eq!(parse_yes_no(no), Ok(false), "{no}");
+        }
+        assert!(parse_yes_no("maybe").unwrap_err().contains("yes or no"));
+    }
+
+    #[test]
+    fn flags_without_values() {
+        let t = T::try_parse_from(["t", "--demo", "--trust-proxy"]).unwrap();
+        assert!(t.serve.demo && t.serve.trust_proxy);
+        let t = T::try_parse_from(["t"]).unwrap();
+        assert!(!t.serve.demo && !t.serve.trust_proxy);
+        let t = T::try_parse_from(["t", "--retention-interval-secs", "0"]).unwrap();
+        assert_eq!(ServeConfig::from_args(&t.serve, DEFAULT_DATA.into()).unwrap_err(), ConfigError::RetentionInterval);
     }
 }

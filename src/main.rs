@@ -1,7 +1,5 @@
 //! Thin entry point: parse the command line, set up logging, dispatch.
 
-use clap::Parser;
-
 /// The ingest path allocates many small values (parsed JSON); mimalloc handles that far
 /// better than the system allocator (see examples/pipeline.rs).
 #[global_allocator]
@@ -9,7 +7,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = crm_tracker::cli::Cli::parse();
+    let cli = crm_tracker::cli::parse();
     match crm_tracker::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

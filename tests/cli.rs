@@ -4,6 +4,28 @@
 mod process;
 
 use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::Stdio;
+
+/// Runs a one-off subcommand with extra environment variables; returns (success, stdout, stderr).
+fn run_env(data: &Path, args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+    let out = process::bin()
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run crm-tracker");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
 
 #[tokio::test]
 async fn one_off_commands_and_graceful_shutdown() {
@@ -27,16 +49,34 @@ async fn one_off_commands_and_graceful_shutdown() {
 
     let (ok, _, err) = process::run(&data, &["user", "create", "--username", "ops"], Some("short\n"));
     assert!(!ok && err.contains("at least 10 characters"), "{err}");
+    let (ok, _, err) = process::run(&data, &["user", "create", "--username", "ops"], None);
+    assert!(!ok && err.contains("no password given on stdin"), "{err}");
+    let (ok, out, err) = process::run(&data, &["user", "create", "--username", "ops"], Some("a first password\n"));
+    assert!(ok, "{err}");
+    assert!(out.contains("User ops created"), "{out}");
+    // Running it again for the same name changes the password, and says so.
     let (ok, out, err) = process::run(&data, &["user", "create", "--username", "ops"], Some("correct horse battery\n"));
     assert!(ok, "{err}");
-    assert!(out.contains("ops"));
+    assert!(out.contains("Password of existing user ops changed"), "{out}");
+
+    // A second site for the same domain: the existing one's clientId and what to do.
+    let (ok, _, err) = process::run(&data, &["client", "add", "--domain", "shop.example.com"], None);
+    assert!(!ok && err.contains("already exists") && err.contains(&client), "{err}");
+    assert!(err.contains(&format!("/v1/clients/{client}/rotate-key")), "{err}");
 
     let mut server = process::serve(&data, &[]);
-    // While the server runs, one-off commands explain what to do instead.
+    // While the server runs, one-off commands explain what to do instead: the API where
+    // there is one, else stopping the server.
     let (ok, _, err) = process::run(&data, &["token", "create", "--name", "x"], None);
-    assert!(!ok && err.contains("in use by a running server"), "{err}");
+    assert!(!ok && err.contains("in use by a running server") && err.contains("POST /v1/tokens"), "{err}");
+    let (ok, _, err) = process::run(&data, &["client", "add", "--domain", "other.example.com"], None);
+    assert!(!ok && err.contains("POST /v1/clients"), "{err}");
+    let (ok, _, err) = process::run(&data, &["user", "create", "--username", "late"], Some("correct horse battery\n"));
+    assert!(!ok && err.contains("Stop the server first") && !err.contains("Admin API"), "{err}");
     let (ok, _, err) = process::run(&data, &["backup", "--out", dir.path().join("b.redb").to_str().unwrap()], None);
     assert!(!ok && err.contains("--server"), "{err}");
+    let (ok, _, err) = process::run(&data, &["export", "leads"], None);
+    assert!(!ok && err.contains("/v1/leads/export.csv"), "{err}");
 
     let http = reqwest::Client::new();
     let r = http
@@ -61,14 +101,32 @@ async fn one_off_commands_and_graceful_shutdown() {
 
     // Online backup through the API.
     let online = dir.path().join("online.redb");
+    let (ok, _, err) = process::run(
+        &data,
+        &["backup", "--server", &server.base, "--token", "crm_wrong", "--out", online.to_str().unwrap()],
+        None,
+    );
+    assert!(!ok && err.contains("401") && err.contains("the bearer token is not valid"), "{err}");
+    assert!(!online.exists());
+    let (ok, _, err) = process::run(&data, &["backup", "--server", "127.0.0.1:1", "--out", "x.redb"], None);
+    assert!(!ok && err.contains("--server must be a URL like http://127.0.0.1:8080"), "{err}");
     let (ok, out, err) = process::run(
         &data,
         &["backup", "--server", &server.base, "--token", &token, "--out", online.to_str().unwrap()],
         None,
     );
     assert!(ok, "{err}");
-    assert!(out.contains("Backed up"));
+    let size = std::fs::metadata(&online).unwrap().len();
+    assert!(out.contains("Backed up") && out.contains(&format!("({size} bytes)")), "{out}");
     assert!(crm_tracker::store::backup::verify(&online).unwrap());
+    #[cfg(unix)]
+    assert_eq!(mode(&online), 0o600);
+    // An existing --out is kept unless --force says otherwise.
+    let args = ["backup", "--server", &server.base, "--token", &token, "--out", online.to_str().unwrap()];
+    let (ok, _, err) = process::run(&data, &args, None);
+    assert!(!ok && err.contains("already exists") && err.contains("--force"), "{err}");
+    let (ok, _, err) = process::run(&data, &[&args[..], &["--force"]].concat(), None);
+    assert!(ok, "{err}");
 
     assert_eq!(server.terminate(), Some(0));
 
@@ -76,6 +134,8 @@ async fn one_off_commands_and_graceful_shutdown() {
     let (ok, _, err) = process::run(&data, &["backup", "--out", offline.to_str().unwrap()], None);
     assert!(ok, "{err}");
     assert!(crm_tracker::store::backup::verify(&offline).unwrap());
+    #[cfg(unix)]
+    assert_eq!(mode(&offline), 0o600);
 
     let (ok, csv, err) = process::run(&data, &["export", "leads", "--format", "csv"], None);
     assert!(ok, "{err}");
@@ -109,4 +169,160 @@ fn bad_flags_are_explained() {
     assert!(!ok && err.contains("--public-url"), "{err}");
     let (ok, _, err) = process::run(&data, &["client", "add", "--domain", "not a domain"], None);
     assert!(!ok && err.contains("domain"), "{err}");
+    for listen in ["8080", ":8080", "localhost", "tracker.example.com:80"] {
+        let (ok, _, err) = process::run(&data, &["serve", "--listen", listen], None);
+        assert!(!ok && err.contains("use IP:PORT, e.g. 127.0.0.1:8080"), "{listen}: {err}");
+    }
+    let (ok, _, err) = run_env(&data, &["serve"], &[("CRM_TRACKER_DEMO", "maybe")]);
+    assert!(!ok && err.contains("--demo") && err.contains("yes or no"), "{err}");
+    // The retention interval's variable, under its new name and its old one.
+    for var in ["CRM_TRACKER_RETENTION_INTERVAL_SECS", "CRM_TRACKER_RETENTION_INTERVAL"] {
+        let (ok, _, err) = run_env(&data, &["serve", "--listen", "127.0.0.1:0"], &[(var, "0")]);
+        assert!(!ok && err.contains("--retention-interval-secs must be at least 1"), "{var}: {err}");
+    }
+    assert!(!data.exists(), "a refused command created the data file");
+}
+
+#[test]
+fn client_add_checks_its_public_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d.redb");
+    for bad in ["tracker.example.com", "https://t.example.com/sub\"onload=\"x", "https://t.example.com\"x"] {
+        let (ok, out, err) =
+            process::run(&data, &["client", "add", "--domain", "a.example", "--public-url", bad], None);
+        assert!(!ok && out.is_empty(), "{bad}: {out}");
+        assert!(err.contains("must be an http(s) URL without a path"), "{bad}: {err}");
+    }
+    // The same rule from the environment, for serve too.
+    let (ok, _, err) = run_env(&data, &["serve"], &[("CRM_TRACKER_PUBLIC_URL", "tracker.example.com")]);
+    assert!(!ok && err.contains("must be an http(s) URL without a path"), "{err}");
+
+    // Without --public-url the snippet points where serve listens by default, and says so.
+    let (ok, out, err) = process::run(&data, &["client", "add", "--domain", "a.example"], None);
+    assert!(ok, "{err}");
+    assert!(out.contains("<script src=\"http://127.0.0.1:8080/script/"), "{out}");
+    assert!(err.contains("--public-url"), "{err}");
+    let (ok, out, err) = process::run(
+        &data,
+        &["client", "add", "--domain", "b.example", "--public-url", "HTTPS://T.Example.com/"],
+        None,
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("<script src=\"https://t.example.com/script/"), "{out}");
+    assert!(!err.contains("--public-url"), "{err}");
+}
+
+#[test]
+fn read_only_commands_need_an_existing_data_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope").join("x.redb");
+    let out = dir.path().join("out.redb");
+    for args in [&["export", "leads"][..], &["backup", "--out", out.to_str().unwrap()]] {
+        let (ok, stdout, err) = process::run(&missing, args, None);
+        assert!(!ok && stdout.is_empty(), "{args:?}: {stdout}");
+        assert!(err.contains(&format!("no data file at {}", missing.display())), "{args:?}: {err}");
+    }
+    assert!(!dir.path().join("nope").exists() && !out.exists());
+}
+
+#[test]
+fn backup_and_export_never_overwrite_the_data_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d.redb");
+    let (ok, _, err) = process::run(&data, &["token", "create", "--name", "x"], None);
+    assert!(ok, "{err}");
+    let before = std::fs::read(&data).unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    let other_path = dir.path().join("sub").join("..").join("d.redb");
+    let mut same = vec![data.clone(), other_path];
+    #[cfg(unix)]
+    {
+        let link = dir.path().join("link.redb");
+        std::os::unix::fs::symlink(&data, &link).unwrap();
+        same.push(link);
+    }
+    for out in &same {
+        let out = out.to_str().unwrap();
+        let (ok, _, err) = process::run(&data, &["backup", "--out", out, "--force"], None);
+        assert!(!ok && err.contains("is the data file itself"), "{out}: {err}");
+        let (ok, _, err) = process::run(&data, &["export", "leads", "--out", out], None);
+        assert!(!ok && err.contains("is the data file itself"), "{out}: {err}");
+    }
+    let sub = format!("{}/", dir.path().join("sub").display());
+    let (ok, _, err) = process::run(&data, &["backup", "--out", &sub], None);
+    assert!(!ok && err.contains("is a directory"), "{err}");
+    assert_eq!(std::fs::read(&data).unwrap(), before);
+}
+
+#[test]
+fn export_and_backup_read_a_read_only_data_file_without_changing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d.redb");
+    let (ok, _, err) = process::run(&data, &["client", "add", "--domain", "ro.example"], None);
+    assert!(ok, "{err}");
+    let before = std::fs::read(&data).unwrap();
+    let mut permissions = std::fs::metadata(&data).unwrap().permissions();
+    permissions.set_readonly(true);
+    std::fs::set_permissions(&data, permissions).unwrap();
+    let (ok, csv, err) = process::run(&data, &["export", "leads"], None);
+    assert!(ok && csv.starts_with("leadId,"), "{err}");
+    let out = dir.path().join("b.redb");
+    let (ok, _, err) = process::run(&data, &["backup", "--out", out.to_str().unwrap()], None);
+    assert!(ok, "{err}");
+    assert!(crm_tracker::store::backup::verify(&out).unwrap());
+    assert_eq!(std::fs::read(&data).unwrap(), before);
+}
+
+#[test]
+fn a_bad_log_level_is_named_and_logs_stay_plain_when_redirected() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d.redb");
+    let (ok, _, err) = run_env(&data, &["token", "create", "--name", "x"], &[("CRM_TRACKER_LOG", "verbose")]);
+    assert!(ok, "{err}");
+    assert!(err.contains("CRM_TRACKER_LOG=\"verbose\" is not a log level"), "{err}");
+    assert!(err.contains("WARN") && !err.contains('\x1b'), "{err:?}");
+}
+
+#[test]
+fn serve_takes_localhost_and_yes_no_words_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d.redb");
+    let mut child = process::bin()
+        .arg("--data")
+        .arg(&data)
+        .args(["serve", "--listen", "localhost:0"])
+        .env("CRM_TRACKER_DEMO", "1")
+        .env("CRM_TRACKER_TRUST_PROXY", "off")
+        .env("CRM_TRACKER_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn server");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    while let Some(Ok(line)) = lines.next() {
+        seen.push(line);
+        if seen.last().unwrap().contains("Demo ready") {
+            break;
+        }
+    }
+    let addr = seen
+        .iter()
+        .find_map(|l| l.strip_prefix("crm-tracker listening on http://"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {seen:?}"))
+        .to_string();
+    assert!(addr.starts_with("127.0.0.1:"), "{addr}");
+    // Once it answers, it is serving and handles SIGTERM gracefully.
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    std::io::Write::write_all(&mut stream, b"GET /healthz HTTP/1.0\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200"), "{answer}");
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let status = child.wait().unwrap();
+    assert!(seen.iter().any(|l| l.contains("Demo ready")), "{seen:?}");
+    assert_eq!(status.code(), Some(0));
 }

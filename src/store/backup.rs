@@ -65,19 +65,34 @@ fn write_copy(src: &ReadTransaction, out: &Path) -> Result<u64> {
         }
         n
     };
-    tmp_path.persist(out).map_err(|e| StoreError::Storage(format!("cannot move the backup into place: {e}")))?;
+    tmp_path.persist(out).map_err(|e| {
+        StoreError::Storage(format!("cannot move the backup into place at {}: {}", out.display(), e.error))
+    })?;
     Ok(copied)
 }
 
-/// Backs up a data file that no server has open.
+/// Backs up a data file that no server has open. The file is opened read-only, so a user
+/// who may read it but not write it can back it up; only a file that was not closed
+/// cleanly is opened for writing, since redb must repair it first.
 pub fn backup_file(data: &Path, out: &Path) -> Result<u64> {
     if !data.exists() {
         return Err(StoreError::Storage(format!("no data file at {}", data.display())));
     }
+    match Database::builder().open_read_only(data) {
+        Ok(db) => return snapshot(&db, out),
+        Err(redb::DatabaseError::DatabaseAlreadyOpen) => return Err(StoreError::InUse { path: data.to_path_buf() }),
+        Err(redb::DatabaseError::RepairAborted) => {}
+        Err(e) => return Err(StoreError::Storage(format!("cannot open {} for reading: {e}", data.display()))),
+    }
     let db = match Database::builder().open(data) {
         Ok(db) => db,
         Err(redb::DatabaseError::DatabaseAlreadyOpen) => return Err(StoreError::InUse { path: data.to_path_buf() }),
-        Err(e) => return Err(StoreError::Storage(format!("cannot open {}: {e}", data.display()))),
+        Err(e) => {
+            return Err(StoreError::Storage(format!(
+                "{} was not closed cleanly and must be repaired, which needs write access: {e}",
+                data.display()
+            )));
+        }
     };
     snapshot(&db, out)
 }

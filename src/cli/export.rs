@@ -1,0 +1,127 @@
+//! `export leads`: every lead, newest first, as CSV or NDJSON.
+//!
+//! The data file is opened read-only when it can be, so an export never changes it and
+//! works for a user who may read the file but not write it.
+
+use anyhow::{Context, bail};
+use redb::{ReadOnlyDatabase, ReadTransaction, ReadableDatabase, TableError};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::ExportFormat;
+use super::data_file::{open_error, require_readable, same_file};
+use crate::store::schema::SCHEMA_VERSION;
+use crate::store::{CACHE_BYTES, Store, StoreError, queries, tables};
+
+/// The data file opened for reading: read-only when it is current, else through
+/// [`Store::open`], which repairs a file that was not closed cleanly and migrates an older one.
+enum Source {
+    ReadOnly(ReadOnlyDatabase),
+    Store(Store),
+}
+
+impl Source {
+    fn begin_read(&self) -> anyhow::Result<ReadTransaction> {
+        Ok(match self {
+            Source::ReadOnly(db) => db.begin_read()?,
+            Source::Store(store) => store.database().begin_read()?,
+        })
+    }
+}
+
+/// The schema version a file records (the key `store::schema` writes).
+fn schema_version(db: &ReadOnlyDatabase) -> anyhow::Result<Option<u32>> {
+    let txn = db.begin_read()?;
+    let meta = match txn.open_table(tables::META) {
+        Ok(t) => t,
+        Err(TableError::TableDoesNotExist(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let Some(bytes) = meta.get("schema_version")? else { return Ok(None) };
+    Ok(<[u8; 4]>::try_from(bytes.value()).ok().map(u32::from_le_bytes))
+}
+
+fn in_use(data: &Path) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{} is in use by a running server; export through its API instead: GET /v1/leads/export.csv (CSV) or \
+         GET /v1/leads (JSON pages), with an admin token",
+        data.display()
+    )
+}
+
+fn open(data: &Path) -> anyhow::Result<Source> {
+    require_readable(data)?;
+    match redb::Database::builder().set_cache_size(CACHE_BYTES).open_read_only(data) {
+        Ok(db) => {
+            if schema_version(&db)? == Some(SCHEMA_VERSION) {
+                return Ok(Source::ReadOnly(db));
+            }
+        }
+        Err(redb::DatabaseError::DatabaseAlreadyOpen) => return Err(in_use(data)),
+        // Not closed cleanly: only a read-write open can repair it.
+        Err(redb::DatabaseError::RepairAborted) => {}
+        Err(redb::DatabaseError::Storage(redb::StorageError::Io(e))) => return Err(open_error(data, "reading", &e)),
+        Err(e) => bail!("cannot read {} as a crm-tracker data file: {e}", data.display()),
+    }
+    // Repairing or migrating writes to the file; say so rather than fail with a bare
+    // "permission denied".
+    if let Err(e) = std::fs::OpenOptions::new().read(true).write(true).open(data)
+        && e.kind() == std::io::ErrorKind::PermissionDenied
+    {
+        bail!(
+            "{} must be repaired or upgraded before it can be read (it was not closed cleanly, or an older \
+             crm-tracker wrote it), which needs write access; run as the user that owns the data file",
+            data.display()
+        );
+    }
+    match Store::open(data) {
+        Ok(store) => Ok(Source::Store(store)),
+        Err(StoreError::InUse { .. }) => Err(in_use(data)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub fn run(data: &Path, client: Option<String>, format: ExportFormat, out: Option<PathBuf>) -> anyhow::Result<()> {
+    use crate::domain::export;
+    let client = client
+        .map(|c| uuid::Uuid::parse_str(c.trim()).with_context(|| format!("--client {c:?} is not a clientId")))
+        .transpose()?;
+    if let Some(path) = &out
+        && same_file(path, data)
+    {
+        bail!("--out {} is the data file itself; write the export to another path", path.display());
+    }
+    let source = open(data)?;
+    let mut writer: Box<dyn Write> = match &out {
+        Some(path) => {
+            Box::new(std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| open_error(path, "writing", &e))?))
+        }
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    if matches!(format, ExportFormat::Csv) {
+        writer.write_all(export::csv_header().as_bytes())?;
+    }
+    let filter = queries::LeadFilter { client_id: client, ..Default::default() };
+    let mut cursor = None;
+    let mut n = 0;
+    loop {
+        let page = queries::list_leads(&source.begin_read()?, &filter, cursor, 500)?;
+        for lead in &page.items {
+            let line = match format {
+                ExportFormat::Csv => export::lead_csv(lead),
+                ExportFormat::Ndjson => export::lead_ndjson(lead),
+            };
+            writer.write_all(line.as_bytes())?;
+            n += 1;
+        }
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    writer.flush()?;
+    if let Some(path) = out {
+        eprintln!("Exported {n} leads to {}", path.display());
+    }
+    Ok(())
+}
