@@ -29,7 +29,7 @@ use thiserror::Error;
 #[derive(Debug, Error, Clone)]
 pub enum StoreError {
     #[error(
-        "the data file {path} is in use by another crm-tracker process (a running server?); stop it, or use the server's API"
+        "the data file {path} is in use by another crm-tracker process (a running server?): stop that process first, or give this one its own file with --data"
     )]
     InUse { path: PathBuf },
     #[error(
