@@ -156,6 +156,56 @@ async fn sensitive_values_never_reach_the_data_file() {
 }
 
 #[tokio::test]
+async fn numbers_lists_odd_separators_and_other_spellings_are_redacted_but_phones_and_orders_kept() {
+    let t = spawn_app().await;
+    let (client, _) = t.create_site("example.com").await;
+    let e = json!({
+        "id": event_id(), "type": "form_submission", "visitorId": "v1",
+        "fields": {"email": "a@b.co", "phone": "+49 151 23456787", "message": "Order PO123456",
+                   "note": 4111111111111111u64, "amex": [378282246310005u64], "parts": ["5500", "0055", "5555", "5559"],
+                   "dotted": "6011.1111.1111.1117", "comment": "SSN 078 05 1120", "user_pass": "hunter2-secret",
+                   "Kennwort": "kennwort-secret", "3530111333300000": "as a name"},
+        "fieldName": "cardnum", "fieldValue": "6200000000000005"
+    });
+    assert_eq!(t.track_batch(ORIGIN, &client, vec![e]).await.status(), 200);
+    let lead = &leads(&t, &client).await[0];
+    assert_eq!(lead["phone"], "+49 151 23456787");
+    assert_eq!(lead["fields"]["message"], "Order PO123456");
+    for key in ["note", "parts", "dotted", "comment"] {
+        assert_eq!(lead["fields"][key], "[REDACTED]", "{key}");
+    }
+    for key in ["user_pass", "Kennwort", "cardnum", "3530111333300000"] {
+        assert!(lead["fields"].get(key).is_none(), "{key}");
+    }
+    let events = t.get_json(&format!("/v1/events?clientId={client}")).await;
+    let served = format!("{lead} {events}");
+    let secrets = [
+        "4111111111111111",
+        "378282246310005",
+        "5500",
+        "6011.1111",
+        "078 05 1120",
+        "hunter2-secret",
+        "kennwort-secret",
+        "3530111333300000",
+        "6200000000000005",
+    ];
+    for secret in secrets {
+        assert!(!served.contains(secret), "{secret} served: {served}");
+    }
+    let dir = t.stop().await.unwrap();
+    let bytes = std::fs::read(dir.path().join("data.redb")).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    for secret in secrets {
+        assert!(!text.contains(secret), "{secret} found in the data file");
+    }
+    // MessagePack stores numbers as binary.
+    for number in [4111111111111111u64, 378282246310005] {
+        assert!(!bytes.windows(8).any(|w| w == number.to_be_bytes()), "{number} found in the data file");
+    }
+}
+
+#[tokio::test]
 async fn quality_reasons_are_stored() {
     let t = spawn_app().await;
     let (client, _) = t.create_site("example.com").await;

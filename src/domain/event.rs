@@ -364,7 +364,7 @@ fn parse_raw_event(
     }
     // A single-field interaction (`fieldName`/`fieldValue`) counts as a field too.
     let sensitive_field_name = match field_name {
-        Some(Value::String(name)) => redact::is_sensitive_name(name),
+        Some(Value::String(name)) => redact::is_dropped_field_name(name),
         _ => false,
     };
     if let (Some(Value::String(name)), Some(value)) = (field_name, field_value)
@@ -919,5 +919,87 @@ mod tests {
         let parsed = parse_single(body.to_string().as_bytes(), now(), &RequestContext::default()).unwrap();
         assert!(parsed.events[0].fields.is_empty());
         assert!(!body.to_string().is_empty() && parsed.events[0].payload.get("fieldValue").is_none());
+    }
+
+    fn parse_one(mut event: Value) -> TrackEvent {
+        event["id"] = json!(ID);
+        let body = json!({"clientId": "c", "events": [event]});
+        let mut parsed = parse_batch(body.to_string().as_bytes(), now(), &RequestContext::default()).unwrap();
+        parsed.events.remove(0)
+    }
+
+    /// Everything the event stores, as text.
+    fn stored_text(e: &TrackEvent) -> String {
+        format!("{:?} {}", e.fields, Value::Object(e.payload.clone()))
+    }
+
+    #[test]
+    fn card_numbers_sent_as_numbers_or_lists_are_not_stored() {
+        let e = parse_one(json!({
+            "type": "form_submission",
+            "fields": {"note": 4111111111111111u64, "list": [4111111111111111u64], "amex": 378282246310005u64,
+                       "phone": 4111111111111111u64, "split": ["4111", "1111", "1111", "1111"], "age": 42},
+            "formProgress": {"totalFields": 7}
+        }));
+        for key in ["note", "list", "amex", "phone", "split"] {
+            assert_eq!(e.fields.get(key).map(String::as_str), Some(redact::REDACTED), "{key}");
+        }
+        assert_eq!(e.fields.get("age").map(String::as_str), Some("42"));
+        let text = stored_text(&e);
+        for secret in ["4111111111111111", "378282246310005", "4111, 1111"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+
+        let e = parse_one(json!({"type": "form_interaction", "fieldName": "note", "fieldValue": 4111111111111111u64}));
+        assert_eq!(e.fields.get("note").map(String::as_str), Some(redact::REDACTED));
+        assert!(!stored_text(&e).contains("4111111111111111"));
+    }
+
+    #[test]
+    fn card_numbers_used_as_field_names_are_not_stored() {
+        let e = parse_one(json!({
+            "type": "form_submission",
+            "fields": {"4111111111111111": "x", "4111.1111.1111.1111": "y", "email": "a@b.co"},
+            "formProgress": 3
+        }));
+        assert_eq!(e.fields.keys().collect::<Vec<_>>(), ["email"]);
+        let text = stored_text(&e);
+        assert!(!text.contains("4111"), "{text}");
+        let e = parse_one(json!({"type": "form_interaction", "fieldName": "4111 1111 1111 1111", "fieldValue": "x"}));
+        assert!(e.fields.is_empty(), "{:?}", e.fields);
+        assert!(e.payload.get("fieldValue").is_none());
+        let text = stored_text(&e);
+        assert!(!text.contains("4111"), "{text}");
+    }
+
+    #[test]
+    fn sensitive_names_and_values_in_other_spellings_are_not_stored() {
+        let e = parse_one(json!({
+            "type": "form_submission",
+            "fields": {"user_pass": "s3cret-a", "Kennwort": "s3cret-b", "mot_de_passe": "s3cret-c", "cardnum": "s3cret-d",
+                       "passport_no": "s3cret-e", "dots": "4111.1111.1111.1111", "slashes": "4111/1111/1111/1111",
+                       "wide": "４１１１ １１１１ １１１１ １１１１", "id_text": "123 45 6789",
+                       "passenger": "2", "company": "Acme"},
+            "fieldName": "passphrase", "fieldValue": "s3cret-f"
+        }));
+        let text = stored_text(&e);
+        assert!(!text.contains("s3cret"), "{text}");
+        for key in ["dots", "slashes", "wide", "id_text"] {
+            assert_eq!(e.fields.get(key).map(String::as_str), Some(redact::REDACTED), "{key}");
+        }
+        assert_eq!(e.fields.get("passenger").map(String::as_str), Some("2"));
+        assert_eq!(e.fields.get("company").map(String::as_str), Some("Acme"));
+    }
+
+    #[test]
+    fn phone_and_order_numbers_are_kept() {
+        let e = parse_one(json!({
+            "type": "form_submission",
+            "fields": {"phone": "+49 151 23456787", "message": "Order PO123456", "ref": "XY1234567", "date": "22.10.2025"}
+        }));
+        assert_eq!(e.fields.get("phone").map(String::as_str), Some("+49 151 23456787"));
+        assert_eq!(e.fields.get("message").map(String::as_str), Some("Order PO123456"));
+        assert_eq!(e.fields.get("ref").map(String::as_str), Some("XY1234567"));
+        assert_eq!(e.fields.get("date").map(String::as_str), Some("22.10.2025"));
     }
 }
