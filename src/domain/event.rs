@@ -127,12 +127,26 @@ fn field_text(value: &Value) -> Option<String> {
     }
 }
 
+/// The length of a list of plain values as stored: a field's list (checked boxes, a
+/// multi-select) becomes one text joined with ", ", which must fit the per-value limit too.
+fn joined_len(items: &[Value]) -> usize {
+    let mut total = 0;
+    for item in items {
+        total += match item {
+            Value::String(s) => s.len(),
+            Value::Number(_) | Value::Bool(_) => 8,
+            _ => 0,
+        } + 2;
+    }
+    total.saturating_sub(2)
+}
+
 /// True when some string or key anywhere in `value` is over the per-value limit; the
 /// check [`check_value_sizes`] makes, without building the paths it names.
 fn has_oversize(value: &Value) -> bool {
     match value {
         Value::String(s) => s.len() > MAX_VALUE_BYTES,
-        Value::Array(items) => items.iter().any(has_oversize),
+        Value::Array(items) => joined_len(items) > MAX_VALUE_BYTES || items.iter().any(has_oversize),
         Value::Object(map) => map.iter().any(|(k, v)| k.len() > MAX_VALUE_BYTES || has_oversize(v)),
         _ => false,
     }
@@ -144,6 +158,13 @@ fn check_value_sizes(value: &Value, path: &mut String) -> Result<(), EventError>
         Value::String(s) if s.len() > MAX_VALUE_BYTES => Err(EventError::TooLarge {
             code: "value_too_long",
             message: format!("{path} is {} bytes; values are limited to {MAX_VALUE_BYTES} bytes", s.len()),
+        }),
+        Value::Array(items) if joined_len(items) > MAX_VALUE_BYTES => Err(EventError::TooLarge {
+            code: "value_too_long",
+            message: format!(
+                "{path} is a list of {} bytes once joined; values are limited to {MAX_VALUE_BYTES} bytes",
+                joined_len(items)
+            ),
         }),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
@@ -759,6 +780,18 @@ mod tests {
         let body = json!({"clientId": "c1", "events": [{"id": ID, "type": "tracker_initialized"}]});
         let e = parse_single(body.to_string().as_bytes(), now(), &RequestContext::default()).unwrap_err();
         assert!(e.to_string().contains("/v1/track/batch"), "{e}");
+    }
+
+    #[test]
+    fn a_list_must_fit_the_value_limit_once_joined() {
+        let half = "a".repeat(3000);
+        let body = json!({"clientId": "c1", "id": ID, "type": "form_submission",
+            "fields": {"email": "a@b.co", "topics": [half.clone(), half]}});
+        let e = parse_single(body.to_string().as_bytes(), now(), &RequestContext::default()).unwrap_err();
+        assert!(e.to_string().contains("topics"), "{e}");
+        let body = json!({"clientId": "c1", "id": ID, "type": "form_submission",
+            "fields": {"email": "a@b.co", "topics": ["news", "offers"]}});
+        parse_single(body.to_string().as_bytes(), now(), &RequestContext::default()).unwrap();
     }
 
     #[test]
