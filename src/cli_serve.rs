@@ -1,6 +1,6 @@
 //! `crm-tracker serve`: open the data file, start the writer, background tasks and the HTTP
-//! server; on SIGINT/SIGTERM stop accepting, finish in-flight requests, flush the writer,
-//! and exit 0.
+//! server; on SIGINT/SIGTERM stop accepting, finish in-flight requests (closing connections
+//! still busy after `http::server::SHUTDOWN_GRACE`), flush the writer, and exit 0.
 
 use anyhow::Context;
 use std::path::PathBuf;

@@ -2,13 +2,14 @@
 //! Everything is compiled into the binary with rust-embed; no files are read at run time.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use rust_embed::RustEmbed;
 
 use super::error::ApiError;
+use super::extract::PathParam;
 use crate::app::App;
 use crate::demo::DEMO_DOMAIN;
 use crate::store::queries;
@@ -57,7 +58,7 @@ async fn admin_index() -> Response {
     file("admin/index.html", Some(ADMIN_CSP))
 }
 
-async fn admin_file(Path(path): Path<String>) -> Response {
+async fn admin_file(PathParam(path): PathParam<String>) -> Response {
     if path.contains("..") {
         return ApiError::NotFound("no such file".into()).into_response();
     }
@@ -90,7 +91,7 @@ async fn thanks() -> Response {
     file("demo/thanks.html", None)
 }
 
-async fn demo_file(Path(name): Path<String>) -> Response {
+async fn demo_file(PathParam(name): PathParam<String>) -> Response {
     if name.contains("..") || name.contains('/') || name == "index.html" {
         return ApiError::NotFound("no such file".into()).into_response();
     }

@@ -1,6 +1,6 @@
 //! `/v1/clients`: sites. A site's secret key is returned once, at creation or rotation.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::auth::Admin;
 use super::error::{ApiError, ApiResult};
-use super::extract::{JsonBody, parse_id};
+use super::extract::{JsonBody, PathParam, parse_id};
 use crate::app::App;
 use crate::domain::model::{Client, ClientConfig, Id};
 use crate::domain::site::ClientInput;
@@ -80,7 +80,7 @@ async fn show(
     _: Admin,
     State(app): State<App>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
 ) -> ApiResult<Json<ClientView>> {
     let id = parse_id("clientId", &id)?;
     let client = app
@@ -94,7 +94,7 @@ async fn update(
     _: Admin,
     State(app): State<App>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
     JsonBody(input): JsonBody<ClientInput>,
 ) -> ApiResult<Json<ClientView>> {
     let id = parse_id("clientId", &id)?;
@@ -102,7 +102,7 @@ async fn update(
     Ok(Json(view(&app, &headers, client)))
 }
 
-async fn remove(_: Admin, State(app): State<App>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+async fn remove(_: Admin, State(app): State<App>, PathParam(id): PathParam<String>) -> ApiResult<StatusCode> {
     let id = parse_id("clientId", &id)?;
     let client = app.delete_client(id).await?;
     tracing::info!(client = %client.client_id, "site deleted with its forms, leads and events");
@@ -113,7 +113,7 @@ async fn rotate_key(
     _: Admin,
     State(app): State<App>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
 ) -> ApiResult<Json<Value>> {
     let id = parse_id("clientId", &id)?;
     let (client, secret) = app.rotate_client_key(id).await?;

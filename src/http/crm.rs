@@ -7,7 +7,7 @@
 //! - `POST /v1/crm/jobs/{jobId}/replay`, `GET /v1/crm/dead-letters?clientId=`;
 //! - `GET /v1/gdpr/export?email=…[&clientId=…]`: every lead and event held for a person.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::auth::Admin;
 use super::error::{ApiError, ApiResult};
-use super::extract::{JsonBody, QueryParams, nonempty, parse_id};
+use super::extract::{JsonBody, PathParam, QueryParams, nonempty, parse_id};
 use crate::app::App;
 use crate::crm::config::CrmInput;
 use crate::crm::outbox::Replay;
@@ -43,7 +43,7 @@ fn limit(v: &Option<String>, default: usize, max: usize) -> ApiResult<usize> {
     }
 }
 
-async fn show_config(_: Admin, State(app): State<App>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+async fn show_config(_: Admin, State(app): State<App>, PathParam(id): PathParam<String>) -> ApiResult<Json<Value>> {
     let id = parse_id("clientId", &id)?;
     Ok(Json(service::get_config(&app, id).await?))
 }
@@ -51,7 +51,7 @@ async fn show_config(_: Admin, State(app): State<App>, Path(id): Path<String>) -
 async fn put_config(
     _: Admin,
     State(app): State<App>,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
     JsonBody(input): JsonBody<CrmInput>,
 ) -> ApiResult<Json<Value>> {
     let id = parse_id("clientId", &id)?;
@@ -67,25 +67,25 @@ struct LimitQuery {
 async fn dry_run(
     _: Admin,
     State(app): State<App>,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
     QueryParams(q): QueryParams<LimitQuery>,
 ) -> ApiResult<Json<Value>> {
     let id = parse_id("clientId", &id)?;
     Ok(Json(service::dry_run(&app, id, limit(&q.limit, 5, 50)?).await?))
 }
 
-async fn lead_sync(_: Admin, State(app): State<App>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+async fn lead_sync(_: Admin, State(app): State<App>, PathParam(id): PathParam<String>) -> ApiResult<Json<Value>> {
     let id = parse_id("leadId", &id)?;
     Ok(Json(service::lead_sync(&app, id).await?))
 }
 
-async fn replay_lead(_: Admin, State(app): State<App>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+async fn replay_lead(_: Admin, State(app): State<App>, PathParam(id): PathParam<String>) -> ApiResult<Json<Value>> {
     let id = parse_id("leadId", &id)?;
     let jobs = service::replay(&app, Replay::Lead(id)).await?;
     Ok(Json(json!({"replayed": jobs.len(), "jobs": jobs})))
 }
 
-async fn replay_job(_: Admin, State(app): State<App>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+async fn replay_job(_: Admin, State(app): State<App>, PathParam(id): PathParam<String>) -> ApiResult<Json<Value>> {
     let id = parse_id("jobId", &id)?;
     let jobs = service::replay(&app, Replay::Job(id)).await?;
     Ok(Json(json!({"replayed": jobs.len(), "jobs": jobs})))

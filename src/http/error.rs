@@ -3,6 +3,7 @@
 //! opaque 500, so internals never leak.
 
 use axum::Json;
+use axum::body::HttpBody;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -18,6 +19,8 @@ pub enum ApiError {
     Unauthorized(String),
     Forbidden { code: &'static str, message: String },
     NotFound(String),
+    MethodNotAllowed(String),
+    RequestTimeout(String),
     Conflict(String),
     TooLarge { code: &'static str, message: String },
     UnsupportedMediaType(String),
@@ -83,6 +86,12 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, "unauthorized", m, None, None),
             ApiError::Forbidden { code, message } => (StatusCode::FORBIDDEN, code, message, None, None),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m, None, None),
+            // The path exists, not with this method; `allowed` lists the ones it takes.
+            ApiError::MethodNotAllowed(allowed) => {
+                let m = format!("this endpoint does not accept that method; use one of {allowed}");
+                (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", m, None, None)
+            }
+            ApiError::RequestTimeout(m) => (StatusCode::REQUEST_TIMEOUT, "request_timeout", m, None, None),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m, None, None),
             ApiError::TooLarge { code, message } => (StatusCode::PAYLOAD_TOO_LARGE, code, message, None, None),
             ApiError::UnsupportedMediaType(m) => {
@@ -104,6 +113,10 @@ impl IntoResponse for ApiError {
             body["error"]["field"] = json!(field);
         }
         let mut response = (status, Json(body)).into_response();
+        // The rest of a timed-out request may still arrive; the connection cannot be reused.
+        if status == StatusCode::REQUEST_TIMEOUT {
+            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         if let Some(secs) = retry
             && let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string())
         {
@@ -114,3 +127,17 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Gives axum's own 405 (an empty body, set after every handler and layer ran, so no
+/// fallback can see its `Allow` header) the API's error shape, keeping the header.
+pub fn explain_method_not_allowed(response: Response) -> Response {
+    if response.status() != StatusCode::METHOD_NOT_ALLOWED || response.body().size_hint().exact() != Some(0) {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    let allowed = parts.headers.get(header::ALLOW).and_then(|v| v.to_str().ok()).unwrap_or("").replace(',', ", ");
+    let body = ApiError::MethodNotAllowed(allowed).into_response().into_body();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Response::from_parts(parts, body)
+}

@@ -1,13 +1,47 @@
 //! Request extractors that answer bad input in the API's error shape (axum's own
 //! rejections are plain text), naming the field or parameter at fault.
 
-use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::body::{Body, Bytes, to_bytes};
+use axum::extract::path::ErrorKind;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use serde::de::DeserializeOwned;
+use serde_json::error::Category;
+use std::future::Future;
+use std::time::Duration;
 
 use super::error::ApiError;
 use crate::domain::model::Id;
+
+/// How long a handler waits for a request body, from when it starts reading it. Bodies are
+/// small (64 KiB for ingest, 256 KiB for admin), so 20 s allows even a poor mobile link
+/// (about 3 KiB/s for the largest event batch), while a client that declares a length and
+/// then stops sending gives its connection back in bounded time instead of never.
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Reads a body with [`BODY_READ_TIMEOUT`]; a stalled body answers 408.
+pub async fn within_body_timeout<T>(read: impl Future<Output = T>) -> Result<T, ApiError> {
+    tokio::time::timeout(BODY_READ_TIMEOUT, read).await.map_err(|_| {
+        ApiError::RequestTimeout(format!(
+            "the request body did not arrive within {} seconds; send the whole body at once",
+            BODY_READ_TIMEOUT.as_secs()
+        ))
+    })
+}
+
+/// Bodies are read as sent: a compressed body would only fail later as "not JSON".
+pub fn reject_content_encoding(headers: &HeaderMap) -> Result<(), ApiError> {
+    match headers.get(header::CONTENT_ENCODING) {
+        None => Ok(()),
+        Some(v) if v.as_bytes().eq_ignore_ascii_case(b"identity") => Ok(()),
+        Some(v) => Err(ApiError::UnsupportedMediaType(format!(
+            "Content-Encoding {} is not supported; send the body uncompressed",
+            v.to_str().unwrap_or("(not text)")
+        ))),
+    }
+}
 
 /// A JSON body of type `T`; errors say which field was wrong.
 pub struct JsonBody<T>(pub T);
@@ -18,10 +52,10 @@ const MAX_ADMIN_BODY: usize = 256 * 1024;
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+    async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
         let is_json = req
             .headers()
-            .get(axum::http::header::CONTENT_TYPE)
+            .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/json"));
         if !is_json {
@@ -29,17 +63,25 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                 "send the body as JSON with Content-Type: application/json".into(),
             ));
         }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| ApiError::bad_request("unreadable_body", format!("could not read the body: {e}")))?;
-        if bytes.len() > MAX_ADMIN_BODY {
-            return Err(ApiError::TooLarge {
-                code: "body_too_large",
-                message: format!("bodies are limited to {MAX_ADMIN_BODY} bytes"),
-            });
-        }
+        reject_content_encoding(req.headers())?;
+        let bytes = read_admin_body(req.into_body()).await?;
         parse_json(&bytes).map(JsonBody)
     }
+}
+
+async fn read_admin_body(body: Body) -> Result<Bytes, ApiError> {
+    within_body_timeout(to_bytes(body, MAX_ADMIN_BODY)).await?.map_err(|e| {
+        // `to_bytes` fails for the limit or for a connection that broke mid-body.
+        let over_limit = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+        if over_limit {
+            ApiError::TooLarge {
+                code: "body_too_large",
+                message: format!("bodies are limited to {MAX_ADMIN_BODY} bytes"),
+            }
+        } else {
+            ApiError::bad_request("unreadable_body", format!("could not read the body: {e}"))
+        }
+    })
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
@@ -47,10 +89,15 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        if path == "." || path.is_empty() {
-            ApiError::bad_request("invalid_json", format!("the body is not valid: {inner}"))
-        } else {
-            ApiError::Validation { field: path, message: inner.to_string() }
+        match inner.classify() {
+            // Broken syntax has no field to blame; the error names the line and column.
+            Category::Syntax | Category::Eof | Category::Io => {
+                ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {inner}"))
+            }
+            Category::Data if path == "." || path.is_empty() => {
+                ApiError::bad_request("invalid_json", format!("the body is not valid: {inner}"))
+            }
+            Category::Data => ApiError::Validation { field: path, message: inner.to_string() },
         }
     })
 }
@@ -64,10 +111,69 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or("");
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(de)
-            .map(QueryParams)
-            .map_err(|e| ApiError::invalid_param(&e.path().to_string(), e.into_inner()))
+        serde_path_to_error::deserialize(de).map(QueryParams).map_err(|e| {
+            let path = e.path().to_string();
+            if path != "." && !path.is_empty() {
+                return ApiError::invalid_param(&path, e.into_inner());
+            }
+            // A whole-query error: most often a parameter given twice.
+            match repeated_param(query) {
+                Some(name) => ApiError::invalid_param(&name, "is given more than once; send it once"),
+                None => {
+                    ApiError::bad_request("invalid_query", format!("the query string is not valid: {}", e.into_inner()))
+                }
+            }
+        })
     }
+}
+
+fn repeated_param(query: &str) -> Option<String> {
+    let names: Vec<_> = form_urlencoded::parse(query.as_bytes()).map(|(name, _)| name).collect();
+    names.iter().enumerate().find(|(i, name)| names[..*i].contains(name)).map(|(_, name)| name.to_string())
+}
+
+/// Path parameters of type `T`; errors name the parameter as the API spells it (`leadId`).
+pub struct PathParam<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for PathParam<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(PathParam(value)),
+            Err(PathRejection::FailedToDeserializePathParams(e)) => Err(match e.into_kind() {
+                ErrorKind::InvalidUtf8InPathParam { key } => {
+                    ApiError::invalid_param(&camel_case(&key), "is not valid UTF-8 once percent-decoded")
+                }
+                ErrorKind::ParseErrorAtKey { key, value, expected_type } => {
+                    ApiError::invalid_param(&camel_case(&key), format!("{value:?} is not a {expected_type}"))
+                }
+                ErrorKind::DeserializeError { key, value, message } => {
+                    ApiError::invalid_param(&camel_case(&key), format!("{value:?}: {message}"))
+                }
+                other => ApiError::bad_request("invalid_path", format!("the path is not valid: {other}")),
+            }),
+            // Only a route declared without the parameters its handler reads.
+            Err(other) => Err(ApiError::internal(other.body_text())),
+        }
+    }
+}
+
+/// `lead_id` (the route's name) → `leadId` (the API's name).
+fn camel_case(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    let mut upper = false;
+    for c in key.chars() {
+        match c {
+            '_' => upper = true,
+            c if upper => {
+                out.extend(c.to_uppercase());
+                upper = false;
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Parses an id from the path or a parameter.
@@ -78,4 +184,62 @@ pub fn parse_id(name: &str, text: &str) -> Result<Id, ApiError> {
 /// A query parameter's value, treating absent, empty and blank alike.
 pub fn nonempty(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Update {
+        status: Option<String>,
+        limit: Option<u32>,
+    }
+
+    fn code_and_message(e: ApiError) -> (String, String) {
+        match e {
+            ApiError::BadRequest { code, message } => (code.to_string(), message),
+            ApiError::Validation { field, message } => (format!("field:{field}"), message),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn broken_json_is_a_syntax_error_with_its_position_not_a_field() {
+        for body in ["{", "{\"status\": ", "{\"status\": \"a\",}", "nope"] {
+            let (code, message) = code_and_message(parse_json::<Update>(body.as_bytes()).unwrap_err());
+            assert_eq!(code, "invalid_json", "{body}: {message}");
+            assert!(message.contains("line 1 column"), "{message}");
+        }
+        let (code, _) = code_and_message(parse_json::<Update>(b"{\"limit\": \"x\"}").unwrap_err());
+        assert_eq!(code, "field:limit");
+    }
+
+    #[test]
+    fn repeated_parameters_are_found() {
+        assert_eq!(repeated_param("limit=1&limit=2").as_deref(), Some("limit"));
+        assert_eq!(repeated_param("a=1&b=2&c=3&b=4").as_deref(), Some("b"));
+        assert_eq!(repeated_param("a=1&b=2"), None);
+        assert_eq!(repeated_param(""), None);
+    }
+
+    #[test]
+    fn route_parameter_names_become_api_names() {
+        assert_eq!(camel_case("lead_id"), "leadId");
+        assert_eq!(camel_case("client_id"), "clientId");
+        assert_eq!(camel_case("file"), "file");
+    }
+
+    #[test]
+    fn content_encodings_are_refused_except_identity() {
+        let mut headers = HeaderMap::new();
+        assert!(reject_content_encoding(&headers).is_ok());
+        headers.insert(header::CONTENT_ENCODING, "identity".parse().unwrap());
+        assert!(reject_content_encoding(&headers).is_ok());
+        headers.insert(header::CONTENT_ENCODING, "gzip".parse().unwrap());
+        assert!(
+            matches!(reject_content_encoding(&headers), Err(ApiError::UnsupportedMediaType(m)) if m.contains("gzip"))
+        );
+    }
 }

@@ -1,7 +1,7 @@
 //! Forms, their fields and field mappings (original §5.1), and forms the tracker
 //! discovered on a site that nobody configured yet.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::auth::Admin;
 use super::error::{ApiError, ApiResult};
-use super::extract::{JsonBody, parse_id};
+use super::extract::{JsonBody, PathParam, parse_id};
 use crate::app::App;
 use crate::domain::model::{Field, FieldMapping, Form};
 use crate::domain::site::{FieldInput, FormInput, MappingInput};
@@ -32,7 +32,7 @@ fn items<T: serde::Serialize>(items: Vec<T>) -> Json<Value> {
     Json(json!({"items": items, "nextCursor": null}))
 }
 
-async fn list_forms(_: Admin, State(app): State<App>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+async fn list_forms(_: Admin, State(app): State<App>, PathParam(id): PathParam<String>) -> ApiResult<Json<Value>> {
     let id = parse_id("clientId", &id)?;
     let forms = app
         .read(move |txn| {
@@ -46,14 +46,14 @@ async fn list_forms(_: Admin, State(app): State<App>, Path(id): Path<String>) ->
 async fn create_form(
     _: Admin,
     State(app): State<App>,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
     JsonBody(input): JsonBody<FormInput>,
 ) -> ApiResult<(StatusCode, Json<Form>)> {
     let id = parse_id("clientId", &id)?;
     Ok((StatusCode::CREATED, Json(app.create_form(id, input).await?)))
 }
 
-async fn show_form(_: Admin, State(app): State<App>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+async fn show_form(_: Admin, State(app): State<App>, PathParam(id): PathParam<String>) -> ApiResult<Json<Value>> {
     let id = parse_id("formId", &id)?;
     let (form, fields) = app
         .read(move |txn| {
@@ -81,20 +81,20 @@ async fn show_form(_: Admin, State(app): State<App>, Path(id): Path<String>) -> 
 async fn update_form(
     _: Admin,
     State(app): State<App>,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
     JsonBody(input): JsonBody<FormInput>,
 ) -> ApiResult<Json<Form>> {
     let id = parse_id("formId", &id)?;
     Ok(Json(app.update_form(id, input).await?))
 }
 
-async fn delete_form(_: Admin, State(app): State<App>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+async fn delete_form(_: Admin, State(app): State<App>, PathParam(id): PathParam<String>) -> ApiResult<StatusCode> {
     let id = parse_id("formId", &id)?;
     app.delete_form(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn list_fields(_: Admin, State(app): State<App>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+async fn list_fields(_: Admin, State(app): State<App>, PathParam(id): PathParam<String>) -> ApiResult<Json<Value>> {
     let id = parse_id("formId", &id)?;
     let fields = app
         .read(move |txn| {
@@ -108,14 +108,14 @@ async fn list_fields(_: Admin, State(app): State<App>, Path(id): Path<String>) -
 async fn create_field(
     _: Admin,
     State(app): State<App>,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
     JsonBody(input): JsonBody<FieldInput>,
 ) -> ApiResult<(StatusCode, Json<Field>)> {
     let id = parse_id("formId", &id)?;
     Ok((StatusCode::CREATED, Json(app.create_field(id, input).await?)))
 }
 
-async fn show_field(_: Admin, State(app): State<App>, Path(id): Path<String>) -> ApiResult<Json<Field>> {
+async fn show_field(_: Admin, State(app): State<App>, PathParam(id): PathParam<String>) -> ApiResult<Json<Field>> {
     let id = parse_id("fieldId", &id)?;
     let field =
         app.read(move |txn| queries::get_field(txn, &id)).await?.ok_or(ApiError::NotFound("field not found".into()))?;
@@ -125,14 +125,14 @@ async fn show_field(_: Admin, State(app): State<App>, Path(id): Path<String>) ->
 async fn update_field(
     _: Admin,
     State(app): State<App>,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
     JsonBody(input): JsonBody<FieldInput>,
 ) -> ApiResult<Json<Field>> {
     let id = parse_id("fieldId", &id)?;
     Ok(Json(app.update_field(id, input).await?))
 }
 
-async fn delete_field(_: Admin, State(app): State<App>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+async fn delete_field(_: Admin, State(app): State<App>, PathParam(id): PathParam<String>) -> ApiResult<StatusCode> {
     let id = parse_id("fieldId", &id)?;
     app.delete_field(id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -142,7 +142,7 @@ async fn delete_field(_: Admin, State(app): State<App>, Path(id): Path<String>) 
 async fn show_mapping(
     _: Admin,
     State(app): State<App>,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
 ) -> ApiResult<Json<Option<FieldMapping>>> {
     let id = parse_id("fieldId", &id)?;
     let mapping = app
@@ -154,7 +154,11 @@ async fn show_mapping(
     Ok(Json(mapping))
 }
 
-async fn show_mapping_by_id(_: Admin, State(app): State<App>, Path(id): Path<String>) -> ApiResult<Json<FieldMapping>> {
+async fn show_mapping_by_id(
+    _: Admin,
+    State(app): State<App>,
+    PathParam(id): PathParam<String>,
+) -> ApiResult<Json<FieldMapping>> {
     let id = parse_id("mappingId", &id)?;
     let mapping = app
         .read(move |txn| queries::get_mapping(txn, &id))
@@ -166,7 +170,7 @@ async fn show_mapping_by_id(_: Admin, State(app): State<App>, Path(id): Path<Str
 async fn create_mapping(
     _: Admin,
     State(app): State<App>,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
     JsonBody(input): JsonBody<MappingInput>,
 ) -> ApiResult<(StatusCode, Json<FieldMapping>)> {
     let id = parse_id("fieldId", &id)?;
@@ -176,20 +180,20 @@ async fn create_mapping(
 async fn update_mapping(
     _: Admin,
     State(app): State<App>,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
     JsonBody(input): JsonBody<MappingInput>,
 ) -> ApiResult<Json<FieldMapping>> {
     let id = parse_id("mappingId", &id)?;
     Ok(Json(app.update_mapping(id, input).await?))
 }
 
-async fn delete_mapping(_: Admin, State(app): State<App>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+async fn delete_mapping(_: Admin, State(app): State<App>, PathParam(id): PathParam<String>) -> ApiResult<StatusCode> {
     let id = parse_id("mappingId", &id)?;
     app.delete_mapping(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn discovered(_: Admin, State(app): State<App>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+async fn discovered(_: Admin, State(app): State<App>, PathParam(id): PathParam<String>) -> ApiResult<Json<Value>> {
     let id = parse_id("clientId", &id)?;
     let forms = app
         .read(move |txn| {
@@ -218,7 +222,7 @@ struct PromoteBody {
 async fn promote(
     _: Admin,
     State(app): State<App>,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
     JsonBody(body): JsonBody<PromoteBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let id = parse_id("clientId", &id)?;

@@ -1,7 +1,7 @@
 //! `/v1/leads`: list with filters and cursor, get, update, delete, GDPR delete, CSV export.
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::auth::Admin;
 use super::error::{ApiError, ApiResult};
-use super::extract::{JsonBody, QueryParams, nonempty, parse_id};
+use super::extract::{JsonBody, PathParam, QueryParams, nonempty, parse_id};
 use crate::app::App;
 use crate::domain::model::{Id, Lead, LeadQuality, LeadStatus};
 use crate::domain::time::Timestamp;
@@ -102,7 +102,7 @@ async fn list(_: Admin, State(app): State<App>, QueryParams(query): QueryParams<
     Ok(Json(json!({"items": page.items, "nextCursor": page.next_cursor})))
 }
 
-async fn show(_: Admin, State(app): State<App>, Path(id): Path<String>) -> ApiResult<Json<Lead>> {
+async fn show(_: Admin, State(app): State<App>, PathParam(id): PathParam<String>) -> ApiResult<Json<Lead>> {
     let id = parse_id("leadId", &id)?;
     let lead =
         app.read(move |txn| queries::get_lead(txn, &id)).await?.ok_or(ApiError::NotFound("lead not found".into()))?;
@@ -112,7 +112,7 @@ async fn show(_: Admin, State(app): State<App>, Path(id): Path<String>) -> ApiRe
 async fn update(
     _: Admin,
     State(app): State<App>,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
     JsonBody(update): JsonBody<lead_edit::LeadUpdate>,
 ) -> ApiResult<Json<Lead>> {
     let id = parse_id("leadId", &id)?;
@@ -130,7 +130,7 @@ async fn update(
     Ok(Json(lead))
 }
 
-async fn remove(_: Admin, State(app): State<App>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+async fn remove(_: Admin, State(app): State<App>, PathParam(id): PathParam<String>) -> ApiResult<StatusCode> {
     let id = parse_id("leadId", &id)?;
     let now = Timestamp::now();
     app.write(move |txn| leads::delete_lead(txn, id, false, now)).await?;
@@ -139,7 +139,7 @@ async fn remove(_: Admin, State(app): State<App>, Path(id): Path<String>) -> Api
 
 /// Erasure: the lead's `crmId` is read before it is deleted, then the lead, its events and
 /// every index entry go in one transaction that also queues the CRM deletion.
-async fn gdpr_delete(_: Admin, State(app): State<App>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+async fn gdpr_delete(_: Admin, State(app): State<App>, PathParam(id): PathParam<String>) -> ApiResult<Json<Value>> {
     let id = parse_id("leadId", &id)?;
     let lead =
         app.read(move |txn| queries::get_lead(txn, &id)).await?.ok_or(ApiError::NotFound("lead not found".into()))?;

@@ -1,6 +1,7 @@
 //! The HTTP edge: parses and authenticates requests, then calls `app`/`domain`.
 //!
-//! One module per resource, each exposing `router()`, merged in [`router`].
+//! One module per resource, each exposing `router()`, merged in [`router`]; [`server`]
+//! serves connections with their time limits and graceful shutdown.
 
 pub mod assets;
 pub mod auth;
@@ -14,6 +15,7 @@ pub mod forms;
 pub mod health;
 pub mod leads;
 pub mod script;
+pub mod server;
 pub mod session;
 pub mod stats;
 pub mod tokens;
@@ -25,7 +27,6 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use std::future::Future;
-use std::net::SocketAddr;
 use std::time::Instant;
 use tokio::net::TcpListener;
 
@@ -88,13 +89,11 @@ pub fn router(app: App) -> Router {
         .with_state(app)
 }
 
-/// Serves on an already-bound listener until `shutdown` resolves, then lets in-flight
-/// requests finish. Tests bind port 0 and pass the listener in.
+/// Serves the API on an already-bound listener until `shutdown` resolves (see [`server`]).
 pub async fn serve(
     listener: TcpListener,
     app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service).with_graceful_shutdown(shutdown).await
+    server::serve(listener, router(app), shutdown).await
 }

@@ -1,12 +1,13 @@
 //! `GET /script/{clientId}.js` and `GET /script/chat.js`: precompressed, cached, ETag/304.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use super::error::ApiError;
+use super::extract::PathParam;
 use crate::app::App;
 use crate::app::script::{Built, chat_script};
 
@@ -14,7 +15,7 @@ pub fn router() -> Router<App> {
     Router::new().route("/script/{file}", get(script))
 }
 
-async fn script(State(app): State<App>, headers: HeaderMap, Path(file): Path<String>) -> Response {
+async fn script(State(app): State<App>, headers: HeaderMap, PathParam(file): PathParam<String>) -> Response {
     if file == "chat.js" {
         return send(&headers, chat_script());
     }

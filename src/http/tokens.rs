@@ -1,6 +1,6 @@
 //! `/v1/tokens`: admin API tokens (secret shown once at creation).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::auth::Admin;
 use super::error::ApiResult;
-use super::extract::{JsonBody, parse_id};
+use super::extract::{JsonBody, PathParam, parse_id};
 use crate::app::App;
 use crate::domain::model::{ApiToken, Id};
 use crate::domain::time::Timestamp;
@@ -56,7 +56,7 @@ async fn create(
     Ok((StatusCode::CREATED, Json(value)))
 }
 
-async fn revoke(_: Admin, State(app): State<App>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+async fn revoke(_: Admin, State(app): State<App>, PathParam(id): PathParam<String>) -> ApiResult<StatusCode> {
     let id = parse_id("tokenId", &id)?;
     app.revoke_token(id).await?;
     Ok(StatusCode::NO_CONTENT)

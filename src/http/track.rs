@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
 use super::error::ApiError;
+use super::extract;
 use crate::app::directory::Site;
 use crate::app::ratelimit::Refusal;
 use crate::app::{App, secrets};
@@ -128,6 +129,7 @@ async fn handle(
 }
 
 fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    extract::reject_content_encoding(headers)?;
     let Some(ct) = headers.get(header::CONTENT_TYPE) else { return Ok(()) };
     let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
     let essence = ct.split(';').next().unwrap_or("").trim();
@@ -150,7 +152,7 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes,
     if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
         return Err(too_large());
     }
-    to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| too_large())
+    extract::within_body_timeout(to_bytes(body, MAX_BODY_BYTES)).await?.map_err(|_| too_large())
 }
 
 /// Finds the site a request is for and checks the sender may write to it.
