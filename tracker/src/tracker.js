@@ -31,7 +31,7 @@
  *   carries the 10 oldest events (far below the server's 64 KiB for ordinary forms) and the next goes
  *   when it succeeds. fetch(keepalive) normally, sendBeacon when the page is hidden. An event
  *   leaves the queue only after a 2xx (or a permanent 4xx) and keeps its id across retries and
- *   reloads, so the server can drop duplicates. Network errors, 5xx and 429 are retried after
+ *   reloads, so the server can drop duplicates. Network errors, 5xx, 408 and 429 are retried after
  *   Retry-After, else after 1 s, 2 s, 4 s … 5 min.
  *
  * Event sent (JSON; the server fills in the rest):
@@ -117,8 +117,9 @@
         if (b || !F) {
           body = JSON.stringify({ clientId: C.clientId, events: c = P.q.slice(0, 10) });
           c[0] && (b ? N.sendBeacon(URL_, body) : (F = 1, fetch(URL_, { method: "POST", keepalive: 1, body })
-            // 2xx: stored; other 4xx: refused for good. Both leave the queue.
-            .then(T(r => r.status - 429 && r.status < 500 ? (P.q = P.q.filter(e => !c.includes(e)), save(), F = tries = 0, send()) : fail(r)), fail)))
+            // 2xx: stored; other 4xx: refused for good. Both leave the queue. 408 (the upload
+            // stalled) and 429 are retried like 5xx.
+            .then(T(r => r.status - 429 && r.status - 408 && r.status < 500 ? (P.q = P.q.filter(e => !c.includes(e)), save(), F = tries = 0, send()) : fail(r)), fail)))
         }
       },
       track = (type, x, e) => {
