@@ -2,7 +2,6 @@
 //! server; on SIGINT/SIGTERM stop accepting, finish in-flight requests (closing connections
 //! still busy after `http::server::SHUTDOWN_GRACE`), flush the writer, and exit 0.
 
-use anyhow::Context;
 use std::path::PathBuf;
 use tokio::net::TcpListener;
 
@@ -34,15 +33,30 @@ async fn shutdown_signal() {
 pub fn run(args: &ServeArgs, data: PathBuf) -> anyhow::Result<()> {
     let config = ServeConfig::from_args(args, data)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let app = App::open(config.clone()).with_context(|| format!("opening {}", config.data.display()))?;
+    // The address first: a busy port must not leave a new, empty data file behind.
+    let listener = runtime.block_on(TcpListener::bind(config.listen)).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot listen on {} ({e}); if another server uses it, pick another with --listen",
+            config.listen
+        )
+    })?;
+    // The store's errors name the file already.
+    let app = App::open(config.clone())?;
     runtime.block_on(async {
-        let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         let addr = listener.local_addr()?;
         let base = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
         tracing::info!(%addr, data = %config.data.display(), "crm-tracker listening");
         println!("crm-tracker listening on http://{addr} (data: {})", config.data.display());
         if config.demo {
             crate::demo::setup(&app, &base).await?;
+        } else if app.read(crate::store::accounts::nobody_can_log_in).await? {
+            // A first start: say how to get in, since the CLI needs the file to itself.
+            println!(
+                "No admin token or dashboard user exists yet. Stop the server (Ctrl-C), then run\n  \
+                 crm-tracker --data {data} token create --name admin                  (API token)\n  \
+                 echo 'a long password' | crm-tracker --data {data} user create --username you   (dashboard)",
+                data = config.data.display()
+            );
         }
         let tasks = crate::app::maintenance::spawn(app.clone());
         crate::http::serve(listener, app.clone(), shutdown_signal()).await?;

@@ -326,3 +326,15 @@ fn serve_takes_localhost_and_yes_no_words_from_the_environment() {
     assert!(seen.iter().any(|l| l.contains("Demo ready")), "{seen:?}");
     assert_eq!(status.code(), Some(0));
 }
+
+#[test]
+fn a_busy_address_is_named_and_leaves_no_data_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("new.redb");
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap().to_string();
+    let (ok, _, err) = process::run(&data, &["serve", "--listen", &addr], None);
+    assert!(!ok);
+    assert!(err.contains(&format!("cannot listen on {addr}")) && err.contains("--listen"), "{err}");
+    assert!(!data.exists(), "no data file is created for a server that cannot start");
+}

@@ -1,7 +1,7 @@
 //! Dashboard users and their sessions. Sessions are stored under the SHA-256 of their id,
 //! so a copy of the data file does not hand out live sessions.
 
-use redb::{ReadTransaction, WriteTransaction};
+use redb::{ReadTransaction, ReadableTableMetadata, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
 use super::Result;
@@ -31,6 +31,14 @@ pub struct Session {
 pub fn put_user(txn: &WriteTransaction, user: &User) -> Result<()> {
     txn.open_table(USERS)?.insert(user.username.as_str(), encode(user)?.as_slice())?;
     Ok(())
+}
+
+/// True when nobody can reach the admin API or dashboard yet: no live token, no user.
+pub fn nobody_can_log_in(txn: &ReadTransaction) -> Result<bool> {
+    if !txn.open_table(USERS)?.is_empty()? {
+        return Ok(false);
+    }
+    Ok(super::queries::list_tokens(txn)?.iter().all(|t| t.revoked_at.is_some()))
 }
 
 pub fn get_user(txn: &ReadTransaction, username: &str) -> Result<Option<User>> {
