@@ -135,6 +135,18 @@ struct ServerSnapshot {
     commit_seconds: f64,
 }
 
+impl ServerSnapshot {
+    /// What happened between `before` and this snapshot.
+    fn since(&self, before: &ServerSnapshot) -> ServerSnapshot {
+        ServerSnapshot {
+            cpu_seconds: self.cpu_seconds - before.cpu_seconds,
+            commits: self.commits - before.commits,
+            committed_events: self.committed_events - before.committed_events,
+            commit_seconds: self.commit_seconds - before.commit_seconds,
+        }
+    }
+}
+
 fn server_snapshot(pid: Option<u32>, addr: &str, token: &str) -> ServerSnapshot {
     let mut snap = ServerSnapshot::default();
     if let Some(pid) = pid {
@@ -331,12 +343,7 @@ fn main() {
             let before = server_snapshot(pid, &addr, &token);
             let mut m = rt.block_on(measure(&addr, &client, phase, &args));
             let after = server_snapshot(pid, &addr, &token);
-            m.server = ServerSnapshot {
-                cpu_seconds: after.cpu_seconds - before.cpu_seconds,
-                commits: after.commits - before.commits,
-                committed_events: after.committed_events - before.committed_events,
-                commit_seconds: after.commit_seconds - before.commit_seconds,
-            };
+            m.server = after.since(&before);
             m
         })
     };

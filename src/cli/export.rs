@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use super::ExportFormat;
 use super::data_file::{open_error, require_readable, same_file};
-use crate::store::schema::SCHEMA_VERSION;
+use crate::store::schema::{self, SCHEMA_VERSION};
 use crate::store::{CACHE_BYTES, Store, StoreError, queries, tables};
 
 /// The data file opened for reading: read-only when it is current, else through
@@ -29,16 +29,14 @@ impl Source {
     }
 }
 
-/// The schema version a file records (the key `store::schema` writes).
+/// The schema version a file records.
 fn schema_version(db: &ReadOnlyDatabase) -> anyhow::Result<Option<u32>> {
     let txn = db.begin_read()?;
-    let meta = match txn.open_table(tables::META) {
-        Ok(t) => t,
-        Err(TableError::TableDoesNotExist(_)) => return Ok(None),
-        Err(e) => return Err(e.into()),
-    };
-    let Some(bytes) = meta.get("schema_version")? else { return Ok(None) };
-    Ok(<[u8; 4]>::try_from(bytes.value()).ok().map(u32::from_le_bytes))
+    match txn.open_table(tables::META) {
+        Ok(meta) => Ok(schema::version_in(&meta)?),
+        Err(TableError::TableDoesNotExist(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn in_use(data: &Path) -> anyhow::Error {

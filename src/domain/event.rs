@@ -203,6 +203,28 @@ const EARLIEST_MS: i64 = 946_684_800_000;
 /// How far ahead of the server's clock an event's time may be (visitors' clocks drift).
 const MAX_AHEAD_MS: i64 = 24 * 3600 * 1000;
 
+/// A time member given as RFC 3339 `text` or milliseconds `number` (neither: the wrong
+/// type), checked with [`in_range`].
+fn parse_time(
+    text: Option<&str>,
+    number: Option<&serde_json::Number>,
+    now: Timestamp,
+    at: At<'_>,
+    key: &str,
+) -> Result<Timestamp, EventError> {
+    let parsed = match (text, number) {
+        (Some(t), _) => Timestamp::parse_rfc3339(t)
+            .ok_or_else(|| EventError::invalid_member(at, key, format_args!("{t:?} is not an RFC 3339 time")))?,
+        (None, Some(n)) => Timestamp(
+            n.as_i64().ok_or_else(|| EventError::invalid_member(at, key, "must be whole milliseconds since 1970"))?,
+        ),
+        (None, None) => {
+            return Err(EventError::invalid_member(at, key, "must be an RFC 3339 string or milliseconds since 1970"));
+        }
+    };
+    in_range(parsed, now, at, key)
+}
+
 /// A sender's time must be plausible: events are listed and expired by it, and a year-9999
 /// or 1970 time would hide the event from every list or expire it at once. The tracker
 /// queues events for up to 7 days, so old times within reason are fine.
@@ -286,49 +308,17 @@ fn parse_raw_event(
 
     let timestamp = match timestamp {
         None | Some(Column::Other(Value::Null)) => now,
-        Some(Column::Str(t)) => {
-            let parsed = Timestamp::parse_rfc3339(&t).ok_or_else(|| {
-                EventError::invalid_member(at, "timestamp", format_args!("{t:?} is not an RFC 3339 time"))
-            })?;
-            in_range(parsed, now, at, "timestamp")?
-        }
-        Some(Column::Other(Value::Number(n))) => {
-            let ms = n
-                .as_i64()
-                .ok_or_else(|| EventError::invalid_member(at, "timestamp", "must be whole milliseconds since 1970"))?;
-            in_range(Timestamp(ms), now, at, "timestamp")?
-        }
-        Some(Column::Other(_)) => {
-            return Err(EventError::invalid_member(
-                at,
-                "timestamp",
-                "must be an RFC 3339 string or milliseconds since 1970",
-            ));
-        }
+        Some(Column::Str(t)) => parse_time(Some(&t), None, now, at, "timestamp")?,
+        Some(Column::Other(Value::Number(n))) => parse_time(None, Some(&n), now, at, "timestamp")?,
+        Some(Column::Other(_)) => parse_time(None, None, now, at, "timestamp")?,
     };
     // Read by the "completed faster than 2 s" quality rule: a malformed value is refused
     // rather than ignored, so a sender cannot skip that rule by sending garbage.
     let form_started_at = match form_started_at {
         None | Some(Value::Null) => None,
-        Some(Value::String(t)) => {
-            let parsed = Timestamp::parse_rfc3339(t).ok_or_else(|| {
-                EventError::invalid_member(at, "formStartedAt", format_args!("{t:?} is not an RFC 3339 time"))
-            })?;
-            Some(in_range(parsed, now, at, "formStartedAt")?)
-        }
-        Some(Value::Number(n)) => {
-            let ms = n.as_i64().ok_or_else(|| {
-                EventError::invalid_member(at, "formStartedAt", "must be whole milliseconds since 1970")
-            })?;
-            Some(in_range(Timestamp(ms), now, at, "formStartedAt")?)
-        }
-        Some(_) => {
-            return Err(EventError::invalid_member(
-                at,
-                "formStartedAt",
-                "must be an RFC 3339 string or milliseconds since 1970",
-            ));
-        }
+        Some(Value::String(t)) => Some(parse_time(Some(t), None, now, at, "formStartedAt")?),
+        Some(Value::Number(n)) => Some(parse_time(None, Some(n), now, at, "formStartedAt")?),
+        Some(_) => Some(parse_time(None, None, now, at, "formStartedAt")?),
     };
 
     let session_id = text_column(session_id, at, "sessionId", MAX_ID_LEN)?;

@@ -79,18 +79,10 @@ const SENSITIVE_WORDS: &[&str] = &[
     "iban",
     // National and travel documents. A field named like a passport is dropped whole: its
     // value is a passport number in some national format, which no shape check covers.
+    // (The passport words are PASSPORT_WORDS, checked beside these.)
     "ssn",
     "sin",
     "tin",
-    "passport",
-    "reisepass",
-    "passeport",
-    "pasaporte",
-    "passaporte",
-    "passaporto",
-    "paspoort",
-    "paszport",
-    "passnummer",
 ];
 
 /// Word pairs that make a field name sensitive.
@@ -224,7 +216,7 @@ pub fn is_sensitive_name(name: &str) -> bool {
 /// The general rule, on the words [`name_words`] makes.
 fn is_sensitive_name_by_words(name: &str) -> bool {
     let words = name_words(name);
-    if words.iter().any(|w| SENSITIVE_WORDS.contains(&w.as_str())) {
+    if words.iter().any(|w| SENSITIVE_WORDS.iter().chain(PASSPORT_WORDS).any(|s| s == w)) {
         return true;
     }
     let joined: String = words.concat();
@@ -272,7 +264,7 @@ fn is_sensitive_ascii_name(name: &[u8]) -> bool {
     }
     let joined = &joined[..len];
     let word = |i: usize| &joined[usize::from(bounds[i])..usize::from(bounds[i + 1])];
-    if (0..words).any(|i| SENSITIVE_WORDS.iter().any(|w| w.as_bytes() == word(i))) {
+    if (0..words).any(|i| SENSITIVE_WORDS.iter().chain(PASSPORT_WORDS).any(|w| w.as_bytes() == word(i))) {
         return true;
     }
     if SENSITIVE_JOINED.iter().any(|w| joined.windows(w.len()).any(|win| win == w.as_bytes())) {

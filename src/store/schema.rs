@@ -35,7 +35,12 @@ fn read_version(txn: &WriteTransaction) -> Result<Option<u32>> {
     if !exists {
         return Ok(None);
     }
-    let meta = txn.open_table(META)?;
+    version_in(&txn.open_table(META)?)
+}
+
+/// The schema version recorded in a file's meta table, if any (also read by offline
+/// commands on a read-only open).
+pub fn version_in(meta: &impl ReadableTable<&'static str, &'static [u8]>) -> Result<Option<u32>> {
     let Some(bytes) = meta.get(VERSION_KEY)? else {
         return Ok(None);
     };
