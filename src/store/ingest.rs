@@ -148,7 +148,10 @@ impl WriterCache {
 
     fn keep_lead(&mut self, lead: Lead) {
         if self.leads.len() >= MAX_CACHED_LEADS {
-            self.leads.clear();
+            // Freeing thousands of leads takes the writer, the one serial part of ingest, a
+            // while (it showed in batch profiles): another thread frees them.
+            let full = std::mem::replace(&mut self.leads, HashMap::with_capacity(MAX_CACHED_LEADS));
+            let _ = std::thread::Builder::new().name("crm-free".into()).spawn(move || drop(full));
         }
         self.leads.insert(*lead.lead_id.as_bytes(), lead);
     }

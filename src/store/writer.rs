@@ -223,6 +223,7 @@ fn commit_group(db: &Database, jobs: Vec<Job>, metrics: &Metrics, cache: &mut Wr
         let mut txn = db.begin_write()?;
         txn.set_durability(Durability::Immediate)?;
         if !ingests.is_empty() {
+            cache.ids.tick();
             let mut tables = IngestTables::open(&txn)?;
             for (batch, _) in &mut ingests {
                 outcomes.push(tables.apply(batch, now, cache)?);
