@@ -49,6 +49,12 @@ fn in_use(data: &Path) -> anyhow::Error {
 
 fn open(data: &Path) -> anyhow::Result<Source> {
     require_readable(data)?;
+    // A journal left by a crash holds the last commits: apply them first.
+    match crate::store::recover_journal(data) {
+        Err(StoreError::InUse { .. }) => return Err(in_use(data)),
+        Err(e) => bail!("{e}"),
+        Ok(()) => {}
+    }
     match redb::Database::builder().set_cache_size(CACHE_BYTES).open_read_only(data) {
         Ok(db) => {
             if schema_version(&db)? == Some(SCHEMA_VERSION) {

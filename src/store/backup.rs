@@ -78,6 +78,7 @@ pub fn backup_file(data: &Path, out: &Path) -> Result<u64> {
     if !data.exists() {
         return Err(StoreError::Storage(format!("no data file at {}", data.display())));
     }
+    super::recover_journal(data)?;
     match Database::builder().open_read_only(data) {
         Ok(db) => return snapshot(&db, out),
         Err(redb::DatabaseError::DatabaseAlreadyOpen) => return Err(StoreError::InUse { path: data.to_path_buf() }),
@@ -99,6 +100,7 @@ pub fn backup_file(data: &Path, out: &Path) -> Result<u64> {
 
 /// Opens a file and runs redb's integrity check on it.
 pub fn verify(path: &Path) -> Result<bool> {
+    super::recover_journal(path)?;
     let mut db = Database::builder().open(path)?;
     Ok(db.check_integrity()?)
 }

@@ -8,6 +8,7 @@
 //! - [`admin`], [`leads`]: writes for clients, forms, fields, mappings, tokens, leads.
 //! - [`queries`]: typed reads with cursors and filters.
 //! - [`backup`]: consistent copies of a live or stopped database.
+//! - [`journal`]: the storage backend that makes a durable commit one sequential write.
 
 pub mod accounts;
 pub mod admin;
@@ -15,6 +16,8 @@ pub mod backup;
 pub mod codec;
 pub mod event_pages;
 pub mod ingest;
+#[cfg(unix)]
+pub mod journal;
 pub mod leads;
 pub mod queries;
 pub mod schema;
@@ -94,19 +97,53 @@ pub struct Store {
     path: Option<PathBuf>,
 }
 
+/// Opens (creating if needed) a data file for writing, through its journal where the
+/// platform has one (see [`journal`]); a journal left by a crash is applied first.
+pub fn open_database(path: &Path) -> Result<Database> {
+    let mut builder = Database::builder();
+    builder.set_cache_size(CACHE_BYTES);
+    #[cfg(unix)]
+    let opened = match journal::JournaledFile::open(path) {
+        Ok(backend) => builder.create_with_backend(backend),
+        Err(journal::OpenError::InUse) => return Err(StoreError::InUse { path: path.to_path_buf() }),
+        Err(journal::OpenError::Io(e)) => {
+            return Err(StoreError::Storage(format!("cannot open {}: {e}", path.display())));
+        }
+    };
+    #[cfg(not(unix))]
+    let opened = builder.create(path);
+    match opened {
+        Ok(db) => Ok(db),
+        Err(redb::DatabaseError::DatabaseAlreadyOpen) => Err(StoreError::InUse { path: path.to_path_buf() }),
+        Err(e) => Err(StoreError::Storage(format!("cannot open {}: {e}", path.display()))),
+    }
+}
+
+/// Makes a data file that a crashed process left with a journal whole again, so it can be
+/// opened read-only on its own. Needs write access to the file (only after a crash).
+pub fn recover_journal(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    match journal::recover(path) {
+        Ok(_) => {}
+        Err(journal::OpenError::InUse) => return Err(StoreError::InUse { path: path.to_path_buf() }),
+        Err(journal::OpenError::Io(e)) => {
+            return Err(StoreError::Storage(format!(
+                "{} was not closed cleanly and its last commits are still in {}; applying them needs write access to both: {e}",
+                path.display(),
+                journal::journal_path(path).display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 impl Store {
     /// Opens (creating if needed) and migrates a data file.
     pub fn open(path: &Path) -> Result<Store> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)?;
         }
-        let db = match Database::builder().set_cache_size(CACHE_BYTES).create(path) {
-            Ok(db) => db,
-            Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
-                return Err(StoreError::InUse { path: path.to_path_buf() });
-            }
-            Err(e) => return Err(StoreError::Storage(format!("cannot open {}: {e}", path.display()))),
-        };
+        let db = open_database(path)?;
         schema::migrate(&db)?;
         Ok(Store { db: Arc::new(db), path: Some(path.to_path_buf()) })
     }
