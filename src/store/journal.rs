@@ -59,20 +59,32 @@ pub const JOURNAL_BYTES: u64 = 32 * 1024 * 1024;
 const MAX_RECORD: u64 = 256 * 1024;
 
 const FILE_MAGIC: &[u8; 8] = b"crmjrnl1";
-/// Magic, epoch, CRC-32 of both.
-const FILE_HEADER: u64 = 8 + 8 + 4;
+/// Magic, epoch, the data file's device and inode, CRC-32 of them all.
+const FILE_HEADER: u64 = 8 + 8 + 8 + 8 + 4;
 /// Records start on their own page, away from the file header.
 const FIRST_RECORD: u64 = 4096;
 const RECORD_MAGIC: u32 = 0x4a52_4543;
 /// Magic, epoch, sequence number, payload length; a CRC-32 of header and payload follows the
 /// payload.
 const RECORD_HEADER: usize = 4 + 8 + 8 + 8;
+/// Set, a journal is applied even to a data file that is not the one it was written for
+/// (the same file, copied or moved with its journal after a crash).
+const APPLY_MOVED: &str = "CRM_TRACKER_APPLY_MOVED_JOURNAL";
 const OP_WRITE: u8 = b'W';
 const OP_SET_LEN: u8 = b'L';
 
 /// The journal that belongs to a data file.
+/// Named after the data file's real path, so two paths to one file (a symlink, a linked
+/// directory) find the same journal, and its lock.
 pub fn journal_path(data: &Path) -> PathBuf {
-    let mut name = data.as_os_str().to_owned();
+    let real = std::fs::canonicalize(data).ok().or_else(|| {
+        let dir = match data.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        Some(std::fs::canonicalize(dir).ok()?.join(data.file_name()?))
+    });
+    let mut name = real.unwrap_or_else(|| data.to_path_buf()).into_os_string();
     name.push("-journal");
     PathBuf::from(name)
 }
@@ -121,6 +133,12 @@ struct Journal {
     overflow: bool,
     /// Set once closed (the journal is deleted), so nothing more is written.
     closed: bool,
+    /// An operation failed: the data file may lack pages the journal holds (a failed
+    /// flush is reported once, then the pages count as clean), so the journal is kept.
+    failed: bool,
+    /// The data file's device and inode, written in the header: a journal is only ever
+    /// applied to the file it was written for.
+    identity: [u8; 16],
 }
 
 impl JournaledFile {
@@ -156,9 +174,20 @@ impl JournaledFile {
             // Its journal can only stand in for its pages while the file itself is there.
             sync_parent(data)?;
         }
-        let epoch = replay(&journal, &data_file)?.unwrap_or(0);
+        let identity = identity(&data_file)?;
+        let epoch = replay(&journal, &data_file, &identity, &journal_path)?;
         let pending = vec![0u8; RECORD_HEADER];
-        let mut journal = Journal { file: journal, epoch, seq: 0, end: 0, pending, overflow: false, closed: false };
+        let mut journal = Journal {
+            file: journal,
+            epoch,
+            seq: 0,
+            end: 0,
+            pending,
+            overflow: false,
+            closed: false,
+            failed: false,
+            identity,
+        };
         journal.restart()?;
         let backend = FileBackend::new(data_file.try_clone()?).map_err(|e| OpenError::Io(io::Error::other(e)))?;
         Ok(JournaledFile { data: backend, data_file, journal_path, state: Mutex::new(journal), capacity })
@@ -179,7 +208,7 @@ pub fn recover(data: &Path) -> Result<bool, OpenError> {
     }
     let journal = lock_journal(&journal_path)?;
     let data_file = OpenOptions::new().read(true).write(true).open(data)?;
-    replay(&journal, &data_file)?;
+    replay(&journal, &data_file, &identity(&data_file)?, &journal_path)?;
     std::fs::remove_file(&journal_path)?;
     drop(journal);
     Ok(true)
@@ -217,6 +246,15 @@ fn same_file(file: &File, path: &Path) -> io::Result<bool> {
     }
 }
 
+fn identity(data: &File) -> io::Result<[u8; 16]> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = data.metadata()?;
+    let mut id = [0u8; 16];
+    id[..8].copy_from_slice(&meta.dev().to_le_bytes());
+    id[8..].copy_from_slice(&meta.ino().to_le_bytes());
+    Ok(id)
+}
+
 fn sync_parent(path: &Path) -> io::Result<()> {
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -232,6 +270,8 @@ struct Records<'f> {
     len: u64,
     /// None when the journal has no valid header (new, or never completely written).
     epoch: Option<u64>,
+    /// The data file the journal was written for.
+    identity: [u8; 16],
     at: u64,
     seq: u64,
 }
@@ -239,16 +279,17 @@ struct Records<'f> {
 fn records(journal: &File) -> io::Result<Records<'_>> {
     let len = journal.metadata()?.len();
     let mut header = [0u8; FILE_HEADER as usize];
-    let epoch = if len >= FILE_HEADER
-        && journal.read_exact_at(&mut header, 0).is_ok()
-        && &header[..8] == FILE_MAGIC
-        && crc(&[&header[..16]]) == u32_at(&header, 16)
-    {
-        Some(u64_at(&header, 8))
+    let mut identity = [0u8; 16];
+    let body = FILE_HEADER as usize - 4;
+    let epoch = if len >= FILE_HEADER {
+        journal.read_exact_at(&mut header, 0)?;
+        let valid = &header[..8] == FILE_MAGIC && crc(&[&header[..body]]) == u32_at(&header, body);
+        identity.copy_from_slice(&header[16..32]);
+        valid.then(|| u64_at(&header, 8))
     } else {
         None
     };
-    Ok(Records { journal, len, epoch, at: FIRST_RECORD, seq: 0 })
+    Ok(Records { journal, len, epoch, identity, at: FIRST_RECORD, seq: 0 })
 }
 
 impl Iterator for Records<'_> {
@@ -285,11 +326,28 @@ impl Iterator for Records<'_> {
 }
 
 /// Applies every intact record of the journal's current epoch to the data file, in order,
-/// and flushes the data file. Returns the epoch (None for a new journal).
-fn replay(journal: &File, data: &File) -> io::Result<Option<u64>> {
+/// and flushes the data file. Returns the epoch the journal had (0 for a new one).
+fn replay(journal: &File, data: &File, identity: &[u8; 16], journal_path: &Path) -> io::Result<u64> {
     let mut records = records(journal)?;
+    let Some(epoch) = records.epoch else {
+        // A header never completely written: no record can have been relied on. Whatever
+        // follows it goes, so no old record can ever line up behind a new one.
+        journal.set_len(0)?;
+        return Ok(0);
+    };
     let mut applied = 0usize;
-    for payload in records.by_ref() {
+    while let Some(payload) = records.next() {
+        if applied == 0 && &records.identity != identity && std::env::var_os(APPLY_MOVED).is_none() {
+            return Err(io::Error::new(
+                ErrorKind::InvalidData,
+                format!(
+                    "{} was written for another file at this path. If a backup was restored over a crashed \
+                     server's data file, the journal belongs to the old file: delete it. If the data file was \
+                     copied or moved here together with its journal, apply it once with {APPLY_MOVED}=1",
+                    journal_path.display()
+                ),
+            ));
+        }
         apply(&payload?, data)?;
         applied += 1;
     }
@@ -300,7 +358,7 @@ fn replay(journal: &File, data: &File) -> io::Result<Option<u64>> {
             "the data file was not closed cleanly; its last commits were restored from the journal"
         );
     }
-    Ok(records.epoch)
+    Ok(epoch)
 }
 
 /// Whether the journal's current epoch has at least one intact record.
@@ -333,14 +391,21 @@ impl Journal {
     /// Starts a new epoch at the journal's beginning: the records before it no longer count.
     /// Only called when the data file holds everything they did.
     fn restart(&mut self) -> io::Result<()> {
-        self.epoch = self.epoch.wrapping_add(1);
+        // Random, so no record of an earlier epoch (this run's or another's) can pass for one
+        // of this epoch.
+        let previous = self.epoch;
+        while self.epoch == previous {
+            self.epoch = rand::random();
+        }
         self.seq = 0;
         self.end = FIRST_RECORD;
         let mut header = [0u8; FILE_HEADER as usize];
+        let body = FILE_HEADER as usize - 4;
         header[..8].copy_from_slice(FILE_MAGIC);
         header[8..16].copy_from_slice(&self.epoch.to_le_bytes());
-        let sum = crc(&[&header[..16]]);
-        header[16..].copy_from_slice(&sum.to_le_bytes());
+        header[16..32].copy_from_slice(&self.identity);
+        let sum = crc(&[&header[..body]]);
+        header[body..].copy_from_slice(&sum.to_le_bytes());
         self.file.write_all_at(&header, 0)?;
         self.file.sync_data()
     }
@@ -390,6 +455,22 @@ impl Journal {
     }
 }
 
+/// Makes the pending writes durable: one journal record, or a checkpoint.
+fn sync(journal: &mut Journal, data: &File, capacity: u64) -> io::Result<()> {
+    let record = (journal.pending.len() + 4) as u64;
+    if !journal.overflow && journal.end + record <= capacity {
+        return journal.append();
+    }
+    // Checkpoint: every write so far is already in the data file, so flushing it makes them
+    // all durable, this pending record included; the journal then starts over (and must have,
+    // durably, before this returns: its old records would now undo newer pages). A journal
+    // with no records since it last started over has none to undo, so back-to-back large
+    // commits cost one flush each.
+    data.sync_data()?;
+    journal.clear_pending();
+    if journal.end > FIRST_RECORD { journal.restart() } else { Ok(()) }
+}
+
 impl StorageBackend for JournaledFile {
     fn len(&self) -> io::Result<u64> {
         self.data.len()
@@ -401,15 +482,21 @@ impl StorageBackend for JournaledFile {
 
     fn set_len(&self, len: u64) -> io::Result<()> {
         let mut journal = self.journal()?;
-        self.data.set_len(len)?;
+        if let Err(e) = self.data.set_len(len) {
+            journal.failed = true;
+            return Err(e);
+        }
         journal.push(&[&[OP_SET_LEN], &len.to_le_bytes()]);
         Ok(())
     }
 
     fn write(&self, offset: u64, data: &[u8]) -> io::Result<()> {
-        let mut journal = self.journal()?;
-        self.data.write(offset, data)?;
         let len = u32::try_from(data.len()).map_err(|_| io::Error::other("a write of 4 GiB or more"))?;
+        let mut journal = self.journal()?;
+        if let Err(e) = self.data.write(offset, data) {
+            journal.failed = true;
+            return Err(e);
+        }
         journal.push(&[&[OP_WRITE], &offset.to_le_bytes(), &len.to_le_bytes(), data]);
         Ok(())
     }
@@ -419,29 +506,29 @@ impl StorageBackend for JournaledFile {
         if !journal.has_pending() || journal.closed {
             return Ok(());
         }
-        let record = (journal.pending.len() + 4) as u64;
-        if !journal.overflow && journal.end + record <= self.capacity {
-            return journal.append();
+        let synced = sync(&mut journal, &self.data_file, self.capacity);
+        if synced.is_err() {
+            journal.failed = true;
         }
-        // Checkpoint: every write so far is already in the data file, so flushing it makes
-        // them all durable, this pending record included; the journal then starts over (and
-        // must have, durably, before this returns: its old records would now undo newer
-        // pages). A journal with no records since it last started over has none to undo, so
-        // back-to-back large commits cost one flush each.
-        self.data_file.sync_data()?;
-        journal.clear_pending();
-        if journal.end > FIRST_RECORD { journal.restart() } else { Ok(()) }
+        synced
     }
 
     fn close(&self) -> io::Result<()> {
         let closed = {
             let mut journal = self.journal()?;
             // Whatever redb wrote without syncing after its last commit is not a commit, so
-            // the data file needs no more than a flush to stand on its own.
+            // the data file needs no more than a flush to stand on its own. Unless something
+            // failed before: a failed flush is reported once and its pages then count as
+            // clean, so a second flush proves nothing, and the journal stays for the next
+            // open to apply.
             let flushed = self.data_file.sync_data();
             journal.clear_pending();
             journal.closed = true;
-            flushed.and_then(|()| std::fs::remove_file(&self.journal_path))
+            match flushed {
+                Ok(()) if !journal.failed => std::fs::remove_file(&self.journal_path),
+                Ok(()) => Ok(()),
+                Err(e) => Err(e),
+            }
         };
         let released = self.data.close();
         closed.and(released)
@@ -646,5 +733,25 @@ mod tests {
         let Err(OpenError::Io(e)) = JournaledFile::open(&path) else { panic!("opened") };
         assert!(e.to_string().contains("not there any more"), "{e}");
         assert!(!path.exists(), "no new, broken data file is left behind");
+    }
+
+    #[test]
+    fn a_journal_is_not_applied_to_a_file_restored_over_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.redb");
+        let db = open(&path);
+        let start = std::fs::read(&path).unwrap();
+        put(&db, 1, b"crashed");
+        let crash = Crash { data: start, journal: std::fs::read(journal_path(&path)).unwrap() };
+        drop(db);
+        crash.leave(&path);
+        // A restore by moving another file into place: a new inode at the same path.
+        let restored = dir.path().join("restored.redb");
+        std::fs::copy(&path, &restored).unwrap();
+        std::fs::rename(&restored, &path).unwrap();
+
+        let Err(OpenError::Io(e)) = JournaledFile::open(&path) else { panic!("applied") };
+        assert!(e.to_string().contains("written for another file"), "{e}");
+        assert!(journal_path(&path).exists(), "the journal is left for the user to decide");
     }
 }
