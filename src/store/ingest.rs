@@ -123,15 +123,20 @@ pub struct IngestOutcome {
 #[derive(Default)]
 pub struct WriterCache {
     forms: HashMap<Vec<u8>, DiscoveredForm>,
+    /// Recently written leads in two generations: when the newer fills up, the older is
+    /// dropped and the newer takes its place, so the most recent leads always stay.
     leads: HashMap<Id16, Lead>,
+    older_leads: HashMap<Id16, Lead>,
     /// Event ids; not a cache, never cleared.
     pub ids: IdClock,
     /// The pages being filled in the current transaction, and reusable buffers.
     pages: PageWriter,
 }
 
-/// Bounds the lead cache (a few MB); when full it starts over, which only costs decodes.
-const MAX_CACHED_LEADS: usize = 4096;
+/// Leads per generation of the lead cache (two at most, about 2 MB together: a submission
+/// follows its partial lead within seconds, and the cache counts in the server's memory). A
+/// lead no longer cached only costs a decode.
+const CACHED_LEADS_PER_GENERATION: usize = 1024;
 
 impl WriterCache {
     /// A cache for a writer whose newest stored event id is `newest`.
@@ -143,17 +148,23 @@ impl WriterCache {
     pub fn clear(&mut self) {
         self.forms.clear();
         self.leads.clear();
+        self.older_leads.clear();
         self.pages.reset();
     }
 
     fn keep_lead(&mut self, lead: Lead) {
-        if self.leads.len() >= MAX_CACHED_LEADS {
-            // Freeing thousands of leads takes the writer, the one serial part of ingest, a
+        if self.leads.len() >= CACHED_LEADS_PER_GENERATION {
+            let newer = std::mem::replace(&mut self.leads, HashMap::with_capacity(CACHED_LEADS_PER_GENERATION));
+            let oldest = std::mem::replace(&mut self.older_leads, newer);
+            // Freeing a thousand leads takes the writer, the one serial part of ingest, a
             // while (it showed in batch profiles): another thread frees them.
-            let full = std::mem::replace(&mut self.leads, HashMap::with_capacity(MAX_CACHED_LEADS));
-            let _ = std::thread::Builder::new().name("crm-free".into()).spawn(move || drop(full));
+            let _ = std::thread::Builder::new().name("crm-free".into()).spawn(move || drop(oldest));
         }
         self.leads.insert(*lead.lead_id.as_bytes(), lead);
+    }
+
+    fn take_lead(&mut self, id: &Id16) -> Option<Lead> {
+        self.leads.remove(id).or_else(|| self.older_leads.remove(id))
     }
 }
 
@@ -244,7 +255,7 @@ impl<'t> IngestTables<'t> {
         let mut existing = None;
         if let Some(email) = candidate.email() {
             for id in self.leads.ids_with_email(&client, email)? {
-                let lead = match cache.leads.remove(&id) {
+                let lead = match cache.take_lead(&id) {
                     Some(lead) => lead,
                     None => match self.leads.get(&id)? {
                         Some(lead) => lead,
@@ -338,5 +349,33 @@ impl<'t> IngestTables<'t> {
         form.last_seen_at = now;
         self.dirty_forms.push(key);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lead(n: u128) -> Lead {
+        Lead { lead_id: Uuid::from_u128(n), ..Default::default() }
+    }
+
+    #[test]
+    fn the_lead_cache_keeps_the_most_recent_generation_when_it_rotates() {
+        let mut cache = WriterCache::default();
+        let n = CACHED_LEADS_PER_GENERATION as u128;
+        for i in 0..n {
+            cache.keep_lead(lead(i));
+        }
+        cache.keep_lead(lead(n)); // the first generation is full: it becomes the older one
+        let id = |i: u128| *Uuid::from_u128(i).as_bytes();
+        assert!(cache.take_lead(&id(n - 1)).is_some(), "just before the rotation: still cached");
+        assert!(cache.take_lead(&id(n)).is_some());
+        for i in n + 1..=3 * n {
+            cache.keep_lead(lead(i));
+        }
+        assert!(cache.take_lead(&id(0)).is_none(), "two rotations later it is gone");
+        assert!(cache.take_lead(&id(3 * n)).is_some());
+        assert!(cache.leads.len() + cache.older_leads.len() <= 2 * CACHED_LEADS_PER_GENERATION);
     }
 }
