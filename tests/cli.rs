@@ -128,11 +128,10 @@ async fn one_off_commands_and_graceful_shutdown() {
     let (ok, _, err) = process::run(&data, &[&args[..], &["--force"]].concat(), None);
     assert!(ok, "{err}");
 
-    let mut journal = data.as_os_str().to_owned();
-    journal.push("-journal");
-    assert!(std::path::Path::new(&journal).exists(), "a running server keeps its commits' journal");
+    let journal = crm_tracker::store::journal::journal_path(&data);
+    assert!(journal.exists(), "a running server keeps its commits' journal");
     assert_eq!(server.terminate(), Some(0));
-    assert!(!std::path::Path::new(&journal).exists(), "a clean stop leaves the data file alone");
+    assert!(!journal.exists(), "a clean stop leaves the data file alone");
 
     let offline = dir.path().join("offline.redb");
     let (ok, _, err) = process::run(&data, &["backup", "--out", offline.to_str().unwrap()], None);

@@ -63,9 +63,8 @@ async fn every_acknowledged_event_survives_sigkill() {
     }
     let acked = acked.lock().unwrap().clone();
     assert!(acked.len() > 100, "the load was too light to mean anything: {}", acked.len());
-    let mut journal = data.as_os_str().to_owned();
-    journal.push("-journal");
-    assert!(std::path::Path::new(&journal).exists(), "the killed server left its journal for the next open");
+    let journal = crm_tracker::store::journal::journal_path(&data);
+    assert!(journal.exists(), "the killed server left its journal for the next open");
 
     // Offline, the export applies the journal itself: every acknowledged submission is a lead.
     let (ok, leads, err) = process::run(&data, &["export", "leads", "--format", "ndjson"], None);
@@ -76,7 +75,7 @@ async fn every_acknowledged_event_survives_sigkill() {
         leads.lines().count(),
         acked.len()
     );
-    assert!(!std::path::Path::new(&journal).exists(), "the journal was applied and removed");
+    assert!(!journal.exists(), "the journal was applied and removed");
 
     let mut server = process::serve(&data, &[]);
     let http = reqwest::Client::new();
