@@ -482,11 +482,22 @@ impl StorageBackend for JournaledFile {
 
     fn set_len(&self, len: u64) -> io::Result<()> {
         let mut journal = self.journal()?;
+        let shrinking = len < self.data.len()?;
         if let Err(e) = self.data.set_len(len) {
             journal.failed = true;
             return Err(e);
         }
         journal.push(&[&[OP_SET_LEN], &len.to_le_bytes()]);
+        if shrinking && !journal.closed {
+            // redb shrinks the file after a commit's flush: journaled only with the next
+            // commit, a crash in between would have the replay grow the file back with the
+            // pages earlier records wrote past its new end. Shrinks are rare; one more flush.
+            let synced = sync(&mut journal, &self.data_file, self.capacity);
+            if synced.is_err() {
+                journal.failed = true;
+            }
+            return synced;
+        }
         Ok(())
     }
 
@@ -753,5 +764,20 @@ mod tests {
         let Err(OpenError::Io(e)) = JournaledFile::open(&path) else { panic!("applied") };
         assert!(e.to_string().contains("written for another file"), "{e}");
         assert!(journal_path(&path).exists(), "the journal is left for the user to decide");
+    }
+
+    #[test]
+    fn a_shrink_is_durable_when_it_returns() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("raw");
+        let b = JournaledFile::open_with_capacity(&path, 1 << 20).unwrap();
+        b.write(0, &[1; 8192]).unwrap();
+        b.sync_data().unwrap();
+        b.set_len(4096).unwrap();
+        drop(b); // a crash right after the shrink, before any further commit
+        std::fs::write(&path, b"").unwrap(); // the data file as its last checkpoint left it
+
+        assert!(recover(&path).unwrap());
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 4096, "replay ends at the shrunk length");
     }
 }
