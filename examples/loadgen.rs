@@ -144,11 +144,20 @@ struct ServerSnapshot {
 impl ServerSnapshot {
     /// What happened between `before` and this snapshot.
     fn since(&self, before: &ServerSnapshot) -> ServerSnapshot {
+        self.zip(before, |now, then| now - then)
+    }
+
+    /// Two phases' figures together.
+    fn plus(&self, other: &ServerSnapshot) -> ServerSnapshot {
+        self.zip(other, |a, b| a + b)
+    }
+
+    fn zip(&self, other: &ServerSnapshot, f: impl Fn(f64, f64) -> f64) -> ServerSnapshot {
         ServerSnapshot {
-            cpu_seconds: self.cpu_seconds - before.cpu_seconds,
-            commits: self.commits - before.commits,
-            committed_events: self.committed_events - before.committed_events,
-            commit_seconds: self.commit_seconds - before.commit_seconds,
+            cpu_seconds: f(self.cpu_seconds, other.cpu_seconds),
+            commits: f(self.commits, other.commits),
+            committed_events: f(self.committed_events, other.committed_events),
+            commit_seconds: f(self.commit_seconds, other.commit_seconds),
         }
     }
 }
@@ -299,11 +308,7 @@ impl Measured {
             all.requests += m.requests;
             all.errors += m.errors;
             all.latencies_us.extend(m.latencies_us);
-            let s = &mut all.server;
-            s.cpu_seconds += m.server.cpu_seconds;
-            s.commits += m.server.commits;
-            s.committed_events += m.server.committed_events;
-            s.commit_seconds += m.server.commit_seconds;
+            all.server = all.server.plus(&m.server);
         }
         all.latencies_us.sort_unstable();
         Some(all)

@@ -77,13 +77,9 @@ const OP_SET_LEN: u8 = b'L';
 /// Named after the data file's real path, so two paths to one file (a symlink, a linked
 /// directory) find the same journal, and its lock.
 pub fn journal_path(data: &Path) -> PathBuf {
-    let real = std::fs::canonicalize(data).ok().or_else(|| {
-        let dir = match data.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        Some(std::fs::canonicalize(dir).ok()?.join(data.file_name()?))
-    });
+    let real = std::fs::canonicalize(data)
+        .ok()
+        .or_else(|| Some(std::fs::canonicalize(dir_of(data)).ok()?.join(data.file_name()?)));
     let mut name = real.unwrap_or_else(|| data.to_path_buf()).into_os_string();
     name.push("-journal");
     PathBuf::from(name)
@@ -237,30 +233,36 @@ fn lock_journal(path: &Path) -> Result<File, OpenError> {
 }
 
 fn same_file(file: &File, path: &Path) -> io::Result<bool> {
-    use std::os::unix::fs::MetadataExt;
-    let open = file.metadata()?;
     match std::fs::metadata(path) {
-        Ok(named) => Ok(open.dev() == named.dev() && open.ino() == named.ino()),
+        Ok(named) => Ok(identity(file)? == identity_of(&named)),
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
         Err(e) => Err(e),
     }
 }
 
-fn identity(data: &File) -> io::Result<[u8; 16]> {
+/// A file's device and inode.
+fn identity(file: &File) -> io::Result<[u8; 16]> {
+    Ok(identity_of(&file.metadata()?))
+}
+
+fn identity_of(meta: &std::fs::Metadata) -> [u8; 16] {
     use std::os::unix::fs::MetadataExt;
-    let meta = data.metadata()?;
     let mut id = [0u8; 16];
     id[..8].copy_from_slice(&meta.dev().to_le_bytes());
     id[8..].copy_from_slice(&meta.ino().to_le_bytes());
-    Ok(id)
+    id
+}
+
+/// The directory a path names its file in.
+fn dir_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
 }
 
 fn sync_parent(path: &Path) -> io::Result<()> {
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    File::open(parent)?.sync_all()
+    File::open(dir_of(path))?.sync_all()
 }
 
 /// The intact records of a journal's current epoch, in order: it ends at the first record
@@ -618,6 +620,17 @@ mod tests {
     }
 
     impl Crash {
+        /// Opens `path`, commits `value` under key 1 so that only the journal holds it, and
+        /// leaves the files as a power loss right after would.
+        fn after_one_commit(path: &Path, value: &[u8]) {
+            let db = open(path);
+            let start = std::fs::read(path).unwrap();
+            put(&db, 1, value);
+            let crash = Crash { data: start, journal: std::fs::read(journal_path(path)).unwrap() };
+            drop(db);
+            crash.leave(path);
+        }
+
         fn leave(self, path: &Path) {
             std::fs::write(path, self.data).unwrap();
             std::fs::write(journal_path(path), self.journal).unwrap();
@@ -713,12 +726,7 @@ mod tests {
     fn a_crashed_file_is_recovered_for_opening_on_its_own() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("d.redb");
-        let db = open(&path);
-        let start = std::fs::read(&path).unwrap();
-        put(&db, 1, b"journaled");
-        let crash = Crash { data: start, journal: std::fs::read(journal_path(&path)).unwrap() };
-        drop(db);
-        crash.leave(&path);
+        Crash::after_one_commit(&path, b"journaled");
 
         assert!(recover(&path).unwrap());
         assert!(!journal_path(&path).exists());
@@ -750,12 +758,7 @@ mod tests {
     fn a_journal_is_not_applied_to_a_file_restored_over_its_own() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("d.redb");
-        let db = open(&path);
-        let start = std::fs::read(&path).unwrap();
-        put(&db, 1, b"crashed");
-        let crash = Crash { data: start, journal: std::fs::read(journal_path(&path)).unwrap() };
-        drop(db);
-        crash.leave(&path);
+        Crash::after_one_commit(&path, b"crashed");
         // A restore by moving another file into place: a new inode at the same path.
         let restored = dir.path().join("restored.redb");
         std::fs::copy(&path, &restored).unwrap();
