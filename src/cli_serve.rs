@@ -8,31 +8,39 @@ use tokio::net::TcpListener;
 use crate::app::App;
 use crate::config::{ServeArgs, ServeConfig};
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Registers for SIGINT and SIGTERM now, and returns the future that waits for either. The
+/// handlers must exist before the port is bound: the kernel completes connections as soon as
+/// it is, and a signal that arrives before registration would kill the process with the
+/// default action instead of a graceful stop (a test saw exactly that race).
+#[cfg(unix)]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {},
+            _ = terminate.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
-    tracing::info!("shutting down: finishing in-flight requests");
+        tracing::info!("shutting down: finishing in-flight requests");
+    })
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+    })
 }
 
 pub fn run(args: &ServeArgs, data: PathBuf) -> anyhow::Result<()> {
     let config = ServeConfig::from_args(args, data)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let shutdown = {
+        let _context = runtime.enter();
+        shutdown_signal().map_err(|e| anyhow::anyhow!("cannot register for SIGINT/SIGTERM: {e}"))?
+    };
     // The address first: a busy port must not leave a new, empty data file behind.
     let listener = runtime.block_on(TcpListener::bind(config.listen)).map_err(|e| {
         anyhow::anyhow!(
@@ -59,7 +67,7 @@ pub fn run(args: &ServeArgs, data: PathBuf) -> anyhow::Result<()> {
             );
         }
         let tasks = crate::app::maintenance::spawn(app.clone());
-        crate::http::serve(listener, app.clone(), shutdown_signal()).await?;
+        crate::http::serve(listener, app.clone(), shutdown).await?;
         tasks.stop().await;
         Ok::<(), anyhow::Error>(())
     })?;
