@@ -51,6 +51,11 @@ struct Args {
     phases: Vec<Phase>,
 }
 
+const USAGE: &str = "usage: loadgen [--seconds 3] [--rounds 3] [--connections 128] [--binary target/release/crm-tracker] \
+     [--phases healthz,single,batch] [--server 127.0.0.1:PORT --client ID [--token T]]\n\
+     Without --server it starts its own server on a fresh data file; LOADGEN_MIX=site|session|submissions \
+     picks the event mix, LOADGEN_V4=1 random event ids.";
+
 fn args() -> Args {
     let mut a = Args {
         seconds: 3,
@@ -64,6 +69,10 @@ fn args() -> Args {
     let mut client = None;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--help" || flag == "-h" {
+            println!("{USAGE}");
+            std::process::exit(0);
+        }
         let value = it.next().unwrap_or_default();
         match flag.as_str() {
             "--seconds" => a.seconds = value.parse().expect("--seconds N"),
@@ -84,10 +93,10 @@ fn args() -> Args {
                     })
                     .collect()
             }
-            other => panic!(
-                "unknown flag {other}; use --seconds, --rounds, --connections, --binary, --phases healthz,single,batch, \
-                 --server ADDR --client ID [--token T]"
-            ),
+            other => {
+                eprintln!("unknown flag {other}\n{USAGE}");
+                std::process::exit(2);
+            }
         }
     }
     if let Some((addr, _)) = a.server.take() {
