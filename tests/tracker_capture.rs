@@ -72,6 +72,8 @@ async fn plain_form_that_navigates_becomes_a_lead_with_first_touch_attribution()
         "first touch: {:#}",
         lead["metadata"]["attribution"]
     );
+    // Opened directly: the tracker sends document.referrer as it is (""), the server drops it.
+    assert!(lead["metadata"]["attribution"].get("referrer").is_none(), "{:#}", lead["metadata"]["attribution"]);
     assert!(lead["visitorId"].as_str().is_some_and(|v| !v.is_empty()));
     assert!(lead["sessionId"].as_str().is_some_and(|v| !v.is_empty()));
     let subs = wait_for_events(&t, &client, "form_submission", 1).await;
@@ -242,6 +244,52 @@ async fn request_submit_from_a_custom_button() {
     page.wait_for("location.pathname === '/thanks'", DEADLINE).await;
     wait_for_lead(&t, &client, "rs@example.com", |l| l["status"] == "submitted").await;
     wait_for_events(&t, &client, "form_submission", 1).await;
+    no_exceptions(&page);
+    t.stop().await;
+}
+
+/// `form.submit()` fires no submit event. Sites call it from a link or button of their own
+/// (older themes; jQuery's `.submit()` ends in it), and validation scripts stop the submit
+/// event, check, then call it: the first is captured once, the second not twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forms_sent_with_form_submit_are_captured_once() {
+    let Some(chrome) = browser::Browser::launch().await else { return };
+    let t = spawn_app().await;
+    let client = site(&t).await;
+    // `name="submit"` shadows form.submit, so the link calls the prototype's, as such sites do.
+    let link = r##"<form id="legacy" action="/thanks" method="post">
+        <label>Email <input type="email" name="email"></label><input type="hidden" name="submit" value="1">
+        <a href="#" id="go" onclick="HTMLFormElement.prototype.submit.call(document.getElementById('legacy')); return false">Send</a></form>"##;
+    let validated = r#"<form id="checked" action="/thanks" method="post">
+        <label>Email <input type="email" name="email"></label><label>Name <input name="name"></label>
+        <button id="send">Send</button></form>
+        <script>const f = document.getElementById('checked');
+        f.addEventListener('submit', e => { e.preventDefault(); setTimeout(() => f.submit(), 50); });</script>"#;
+    let (site_url, _server) =
+        browser::serve_pages(vec![("/", page(&t, &client, link)), ("/validated", page(&t, &client, validated))]).await;
+    let page = open(&chrome, &format!("{site_url}/")).await;
+    page.fill("input[name=email]", "legacy@example.com").await;
+    page.click("#go").await;
+    page.wait_for("location.pathname === '/thanks'", DEADLINE).await;
+    wait_for_lead(&t, &client, "legacy@example.com", |l| l["status"] == "submitted").await;
+
+    page.goto(&format!("{site_url}/validated")).await;
+    ready(&page).await;
+    page.fill("input[name=email]", "checked@example.com").await;
+    page.fill("input[name=name]", "Katherine Johnson").await;
+    page.click("#send").await;
+    page.wait_for("location.pathname === '/thanks'", DEADLINE).await;
+    let lead = wait_for_lead(&t, &client, "checked@example.com", |l| l["status"] == "submitted").await;
+    assert_eq!(lead["name"], "Katherine Johnson");
+    // Back on a tracked page, whatever is still queued goes out; then there are two submissions.
+    page.goto(&format!("{site_url}/")).await;
+    ready(&page).await;
+    flush(&page).await;
+    page.wait_for("JSON.parse(localStorage.crm_u).q.length === 0", DEADLINE).await;
+    let subs = wait_for_events(&t, &client, "form_submission", 2).await;
+    let mut emails: Vec<&str> = subs.iter().map(|e| e["payload"]["fields"]["email"].as_str().unwrap()).collect();
+    emails.sort();
+    assert_eq!(emails, ["checked@example.com", "legacy@example.com"]);
     no_exceptions(&page);
     t.stop().await;
 }

@@ -148,13 +148,31 @@ fn enrich_page(page: &mut Value) {
 }
 
 fn enrich_attribution(attribution: &mut Value) {
-    if let Value::Object(attribution) = attribution
-        && let Some(landing) = attribution.get("landingPage").and_then(Value::as_str)
+    let Value::Object(attribution) = attribution else { return };
+    let landing = attribution.get("landingPage").and_then(Value::as_str);
+    // The tracker sends `document.referrer` as it is (fewer bytes in every page): none is "",
+    // and one on the landing page's own site is a page of the site, not where the visitor came
+    // from.
+    let referrer = attribution.get("referrer").and_then(Value::as_str);
+    if let Some(referrer) = referrer
+        && (referrer.is_empty() || landing.is_some_and(|l| url_host(l).is_some() && url_host(l) == url_host(referrer)))
     {
+        attribution.remove("referrer");
+    }
+    if let Some(landing) = attribution.get("landingPage").and_then(Value::as_str) {
         for (k, v) in utm_pairs(landing) {
             attribution.entry(k).or_insert(v);
         }
     }
+}
+
+/// The host (and port, if any) of an absolute URL, as a browser's `URL.host` gives it: lower
+/// case, without user info. `None` when it is not an absolute URL.
+fn url_host(url: &str) -> Option<String> {
+    let (_, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
 }
 
 fn enrich_metadata(meta: &mut Map<String, Value>, ctx: &RequestContext) {
@@ -220,6 +238,29 @@ mod tests {
         assert_eq!(p["metadata"], json!({"userAgent": "Mozilla/5.0 Test", "language": "fr-CH"}));
         assert_eq!(p["formProgress"]["completedFields"], json!(["email", "name"]));
         assert_eq!(p["formProgress"]["percentComplete"], 50);
+    }
+
+    #[test]
+    fn only_a_referrer_from_another_site_is_kept() {
+        let referrer = |landing: &str, referrer: &str| {
+            let mut p =
+                json!({"attribution": {"landingPage": landing, "referrer": referrer}}).as_object().unwrap().clone();
+            enrich(&mut p, &RequestContext::from_headers(None, None));
+            p["attribution"].get("referrer").cloned()
+        };
+        let shop = "https://shop.example.com/pricing?utm_source=x";
+        assert_eq!(referrer(shop, "https://search.example/?q=shoes"), Some(json!("https://search.example/?q=shoes")));
+        // The same site (any case, user info aside) is no referrer, nor is none at all.
+        assert_eq!(referrer(shop, "https://shop.example.com/"), None);
+        assert_eq!(referrer(shop, "https://user@SHOP.example.com#top"), None);
+        assert_eq!(referrer(shop, ""), None);
+        // Another port or subdomain is another site, as for the browser's URL.host.
+        assert!(referrer(shop, "https://shop.example.com:8443/").is_some());
+        assert!(referrer(shop, "https://blog.example.com/").is_some());
+        // Without a landing page to compare with, a referrer is kept.
+        let mut p = json!({"attribution": {"referrer": "https://shop.example.com/"}}).as_object().unwrap().clone();
+        enrich(&mut p, &RequestContext::from_headers(None, None));
+        assert_eq!(p["attribution"]["referrer"], "https://shop.example.com/");
     }
 
     #[test]

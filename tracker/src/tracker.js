@@ -22,7 +22,9 @@
  * - one capture-phase listener per event type on window, so every <form> is seen, including
  *   forms added after load and forms whose own handler calls preventDefault and sends with
  *   fetch; it never calls preventDefault and never submits anything itself;
- * - form_submission on `submit` (the browser fires it only for valid forms, also for requestSubmit());
+ * - form_submission on `submit` (the browser fires it only for valid forms, also for requestSubmit())
+ *   and on form.submit() (which fires no event: HTMLFormElement.prototype.submit is wrapped);
+ *   not again for the same values (a double click, a validate-then-submit() script);
  * - form_interaction ("partial capture") when a field holding an email is changed and left
  *   (`change`), and, when the page is hidden, for every form changed since it was last sent
  *   that holds an email (by sendBeacon);
@@ -37,7 +39,8 @@
  * Event sent (JSON; the server fills in the rest):
  *   {id (UUID v7: time-ordered, so the server's dedup index takes keys in order), type,
  *    timestamp (ms since 1970), sessionId, visitorId (also UUID v7),
- *    page: location.href, attribution: {landingPage, referrer (external only)} of the first visit,
+ *    page: location.href, attribution: {landingPage, referrer} of the first visit (the server
+ *    drops a referrer from the landing page's own site),
  *    formId, formSelector, formStartedAt (ms), trigger ("submit" | "blur" | "pagehide"),
  *    fields: {name: value}, formProgress: number of fields}          (the form keys: form events only)
  *
@@ -99,7 +102,7 @@
       // pages, unlike crypto.randomUUID): "0193a0b4-6f6a-" + "7" + "xxx-Nxxx-xxxxxxxxxxxx"
       uuid = () => now().toString(16).padStart(12, 0).replace(/.{4}$/, "-$&-7") + URL.createObjectURL(new Blob).slice(-21),
       // persisted state: q queue, v visitor id, a first-touch attribution, s session id, t its last use
-      P = st("u") || { q: [], v: uuid(), a: { landingPage: L.href, referrer: new URL(D.referrer || L).host != L.host ? D.referrer : void 0 } },
+      P = st("u") || { q: [], v: uuid(), a: { landingPage: L.href, referrer: D.referrer } },
       save = () => {
         // the queue keeps the 200 newest events of the last 7 days
         P.q = P.q.filter(e => e.timestamp > now() - 6048e5).slice(-200);
@@ -156,7 +159,9 @@
         if (!trig) return s.d = 1;
         // ≤ 50 fields, ≤ 1,000 characters each (the server's limits); no value: an <object>, a custom element
         for (k in o) m++ < 50 && o[k] && (v += p[k] = [...o[k]].slice(0, 1e3).join(""));
-        (trig > "s" /* submit */ ? v : CG && PO && EMAIL.test(v)) && (s.d = 0, track(trig > "s" ? "form_submission" : "form_interaction", {
+        // a submission with the values of this form's last one is not sent again: a double
+        // click, or a script that stops the submit event, validates, then calls form.submit()
+        (trig > "s" /* submit */ ? v != s.l && (s.l = v) : CG && PO && EMAIL.test(v)) && (s.d = 0, track(trig > "s" ? "form_submission" : "form_interaction", {
           formId: c?.formId || id || nm || "form-" + i,
           formSelector: id ? "#" + CSS.escape(id) : "form" + (nm ? "[name=" + CSS.escape(nm) + "]" : cl ? "." + CSS.escape(cl) : ""),
           formStartedAt: s.s, trigger: trig, fields: p, formProgress: m
@@ -179,6 +184,11 @@
     if (O) return;
 
     on("submit", lead); // lead(form, "submit")
+    // form.submit() (a site's script, jQuery's .submit()) fires no submit event: wrapped, it
+    // still records the submission (guarded: T), then does what it did (the same this, the
+    // same errors; it returns nothing)
+    var FP = HTMLFormElement.prototype, FS = FP.submit;
+    FP.submit = function () { T(lead)(this, "submit"); FS.call(this) };
     on("input", e => e.form && lead(e.form));
     on("change", e => e.form && EMAIL.test(e.value) && lead(e.form, "blur"));
     on("visibilitychange", () => D.hidden && ([...D.forms].map(f => f._crm?.d && lead(f, "pagehide")), send(1)));
