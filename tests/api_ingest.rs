@@ -326,6 +326,13 @@ async fn every_limit_and_error_is_explained_and_stores_nothing() {
             "invalid_event",
             "events[1].id",
         ),
+        (
+            json!({"clientId": client, "events": [ev(json!({"email": "ok@ok.co"})),
+                {"id": event_id(), "type": "form_interaction", "fields": {"email": "b@ok.co"}, "formProgress": "half"}]}),
+            400,
+            "invalid_event",
+            "events[1].formProgress: must be the number of fields",
+        ),
         (json!({"events": [ev(json!({}))]}), 400, "client_id_required", "clientId is required"),
         (
             json!({"clientId": "0193a0b4-6f6a-7c3e-9d2a-5b1c2d3e4f50", "events": [ev(json!({}))]}),

@@ -262,7 +262,7 @@ fn parse_raw_event(
         match k.as_str() {
             "formStartedAt" => form_started_at = Some(v),
             "formSelector" => form_selector = Some(v),
-            _ => {}
+            _ => check_member_type(at, k, v)?,
         }
     }
     // Paths are built only to name a value that is too long.
@@ -409,6 +409,28 @@ fn parse_raw_event(
         fields,
         payload: obj,
     })
+}
+
+/// The documented members whose JSON type is fixed (the columns, `fields` and the times are
+/// checked where they are read): a wrong type is refused, naming the member, instead of being
+/// stored for the dashboard, exports and the CRM to trip over. `null` counts as absent.
+fn check_member_type(at: At<'_>, key: &str, value: &Value) -> Result<(), EventError> {
+    let expected = match key {
+        "page" if !matches!(value, Value::String(_) | Value::Object(_)) => "must be a URL string or an object",
+        "attribution" | "metadata" if !value.is_object() => "must be an object",
+        "trigger" | "fieldName" | "fieldType" if !value.is_string() => "must be a string",
+        "formProgress" => match value {
+            Value::Number(n) if n.is_u64() => return Ok(()),
+            Value::Object(progress) => match progress.get("totalFields") {
+                None | Some(Value::Null) => return Ok(()),
+                Some(Value::Number(n)) if n.is_u64() => return Ok(()),
+                Some(_) => "totalFields must be a whole number of fields, 0 or more",
+            },
+            _ => "must be the number of fields, or an object with totalFields",
+        },
+        _ => return Ok(()),
+    };
+    if value.is_null() { Ok(()) } else { Err(EventError::invalid_member(at, key, expected)) }
 }
 
 /// A parsed request body: the site it names (if any) and its events.
@@ -862,6 +884,34 @@ mod tests {
 
         let err = parse_batch(&vec![b' '; MAX_BODY_BYTES + 1], now(), &RequestContext::default()).unwrap_err();
         assert!(matches!(err, EventError::TooLarge { code: "body_too_large", .. }));
+    }
+
+    #[test]
+    fn documented_members_of_the_wrong_type_are_refused_by_name() {
+        let refused = [
+            (json!({"page": 5}), "events[0].page: must be a URL string or an object"),
+            (json!({"attribution": "google"}), "events[0].attribution: must be an object"),
+            (json!({"metadata": ["x"]}), "events[0].metadata: must be an object"),
+            (json!({"trigger": {"x": 1}}), "events[0].trigger: must be a string"),
+            (json!({"fieldName": 3}), "events[0].fieldName: must be a string"),
+            (json!({"formProgress": "half"}), "events[0].formProgress: must be the number of fields"),
+            (json!({"formProgress": -1}), "events[0].formProgress: must be the number of fields"),
+            (json!({"formProgress": {"totalFields": "5"}}), "events[0].formProgress: totalFields must be a whole"),
+        ];
+        for (members, expected) in refused {
+            let mut event = json!({"id": ID, "type": "form_interaction"});
+            event.as_object_mut().unwrap().extend(members.as_object().unwrap().clone());
+            let body = json!({"events": [event]}).to_string();
+            let err = parse_batch(body.as_bytes(), now(), &RequestContext::default()).unwrap_err();
+            assert!(
+                matches!(err, EventError::Invalid(_)) && err.to_string().starts_with(expected),
+                "{err} / {expected}"
+            );
+        }
+        let accepted = json!({"events": [{"id": ID, "type": "form_interaction", "page": "https://x.io/", "attribution": {},
+            "metadata": null, "trigger": "blur", "fieldName": "email", "formProgress": 4, "custom": [1, {"a": 2}]},
+            {"id": ID, "type": "form_interaction", "page": {"url": "https://x.io/"}, "formProgress": {"totalFields": 5}}]});
+        parse_batch(accepted.to_string().as_bytes(), now(), &RequestContext::default()).unwrap();
     }
 
     #[test]
