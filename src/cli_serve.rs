@@ -8,10 +8,12 @@ use tokio::net::TcpListener;
 use crate::app::App;
 use crate::config::{ServeArgs, ServeConfig};
 
-/// Registers for SIGINT and SIGTERM now, and returns the future that waits for either. The
-/// handlers must exist before the port is bound: the kernel completes connections as soon as
-/// it is, and a signal that arrives before registration would kill the process with the
-/// default action instead of a graceful stop (a test saw exactly that race).
+/// Registers for SIGINT and SIGTERM now, and returns the future that waits for either.
+/// Called just before the accept loop starts: registered on that future's first poll
+/// instead, a signal right after the first answers could still meet the default action and
+/// kill the server (a test saw exactly that). Not earlier either: until then (opening and
+/// repairing the data file, the demo's setup) Ctrl-C stops the process at once, as a user
+/// expects of a program that is not serving yet.
 #[cfg(unix)]
 fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{SignalKind, signal};
@@ -37,10 +39,6 @@ fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
 pub fn run(args: &ServeArgs, data: PathBuf) -> anyhow::Result<()> {
     let config = ServeConfig::from_args(args, data)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let shutdown = {
-        let _context = runtime.enter();
-        shutdown_signal().map_err(|e| anyhow::anyhow!("cannot register for SIGINT/SIGTERM: {e}"))?
-    };
     // The address first: a busy port must not leave a new, empty data file behind.
     let listener = runtime.block_on(TcpListener::bind(config.listen)).map_err(|e| {
         anyhow::anyhow!(
@@ -67,6 +65,7 @@ pub fn run(args: &ServeArgs, data: PathBuf) -> anyhow::Result<()> {
             );
         }
         let tasks = crate::app::maintenance::spawn(app.clone());
+        let shutdown = shutdown_signal().map_err(|e| anyhow::anyhow!("cannot register for SIGINT/SIGTERM: {e}"))?;
         crate::http::serve(listener, app.clone(), shutdown).await?;
         tasks.stop().await;
         Ok::<(), anyhow::Error>(())
