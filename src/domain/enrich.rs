@@ -148,28 +148,45 @@ fn enrich_page(page: &mut Value) {
 }
 
 fn enrich_attribution(attribution: &mut Value) {
-    let Value::Object(attribution) = attribution else { return };
-    let landing = attribution.get("landingPage").and_then(Value::as_str);
-    // The tracker sends `document.referrer` as it is (fewer bytes in every page): none is "",
-    // and one on the landing page's own site is a page of the site, not where the visitor came
-    // from.
-    let referrer = attribution.get("referrer").and_then(Value::as_str);
-    if let Some(referrer) = referrer
-        && (referrer.is_empty() || landing.is_some_and(|l| url_host(l).is_some() && url_host(l) == url_host(referrer)))
+    if let Value::Object(attribution) = attribution
+        && let Some(landing) = attribution.get("landingPage").and_then(Value::as_str)
     {
-        attribution.remove("referrer");
-    }
-    if let Some(landing) = attribution.get("landingPage").and_then(Value::as_str) {
         for (k, v) in utm_pairs(landing) {
             attribution.entry(k).or_insert(v);
         }
     }
 }
 
+/// The tracker sends `document.referrer` as it is (fewer bytes in every page): none is "",
+/// and one on the landing page's own site is a page of the site, not where the visitor came
+/// from, so both are dropped. Called before the size checks: a same-site referrer is the full
+/// URL (browsers cut only cross-site ones to the origin), and one over the value limit would
+/// otherwise have every event of that visitor refused, since attribution is first-touch.
+pub fn drop_own_referrer(payload: &mut Map<String, Value>) {
+    let Some(Value::Object(attribution)) = payload.get_mut("attribution") else { return };
+    let landing = attribution.get("landingPage").and_then(Value::as_str).and_then(url_host);
+    let own = match attribution.get("referrer") {
+        Some(Value::String(referrer)) => {
+            referrer.is_empty() || landing.is_some_and(|landing| url_host(referrer) == Some(landing))
+        }
+        _ => false,
+    };
+    if own {
+        attribution.remove("referrer");
+    }
+}
+
 /// The host (and port, if any) of an absolute URL, as a browser's `URL.host` gives it: lower
-/// case, without user info. `None` when it is not an absolute URL.
+/// case, without user info. `None` unless it starts with a scheme (`https://`, not a `://`
+/// further in, as in a relative URL's query).
 fn url_host(url: &str) -> Option<String> {
-    let (_, rest) = url.split_once("://")?;
+    let (scheme, rest) = url.split_once("://")?;
+    let mut scheme_chars = scheme.chars();
+    let scheme_ok = scheme_chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme_chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !scheme_ok {
+        return None;
+    }
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
     (!host.is_empty()).then(|| host.to_ascii_lowercase())
@@ -243,9 +260,8 @@ mod tests {
     #[test]
     fn only_a_referrer_from_another_site_is_kept() {
         let referrer = |landing: &str, referrer: &str| {
-            let mut p =
-                json!({"attribution": {"landingPage": landing, "referrer": referrer}}).as_object().unwrap().clone();
-            enrich(&mut p, &RequestContext::from_headers(None, None));
+            let mut p = json!({"attribution": {"landingPage": landing, "referrer": referrer}});
+            drop_own_referrer(p.as_object_mut().unwrap());
             p["attribution"].get("referrer").cloned()
         };
         let shop = "https://shop.example.com/pricing?utm_source=x";
@@ -257,9 +273,13 @@ mod tests {
         // Another port or subdomain is another site, as for the browser's URL.host.
         assert!(referrer(shop, "https://shop.example.com:8443/").is_some());
         assert!(referrer(shop, "https://blog.example.com/").is_some());
-        // Without a landing page to compare with, a referrer is kept.
-        let mut p = json!({"attribution": {"referrer": "https://shop.example.com/"}}).as_object().unwrap().clone();
-        enrich(&mut p, &RequestContext::from_headers(None, None));
+        assert!(referrer("https://[::1]:8080/", "https://[::1]:8080/a").is_none());
+        assert!(referrer("https://[::1]:8080/", "https://[::1]:8081/a").is_some());
+        // A relative landing page has no host, whatever its query holds: the referrer stays.
+        assert!(referrer("/?next=https://search.example/", "https://search.example/").is_some());
+        // So it does without a landing page to compare with.
+        let mut p = json!({"attribution": {"referrer": "https://shop.example.com/"}});
+        drop_own_referrer(p.as_object_mut().unwrap());
         assert_eq!(p["attribution"]["referrer"], "https://shop.example.com/");
     }
 

@@ -255,6 +255,7 @@ fn parse_raw_event(
 ) -> Result<TrackEvent, EventError> {
     // The site is named once per request, not per stored event, so `clientId` is ignored.
     let RawEvent { columns, client_id: _, rest: mut obj } = raw;
+    enrich::drop_own_referrer(&mut obj);
     // One pass over the members for what is read before enrichment.
     let (mut oversize, mut form_started_at, mut form_selector) = (false, None, None);
     for (k, v) in &obj {
@@ -929,6 +930,21 @@ mod tests {
         for column in ["clientId", "id", "type", "timestamp"] {
             assert!(e.payload.get(column).is_none(), "{column}");
         }
+    }
+
+    #[test]
+    fn a_long_referrer_from_the_same_site_is_dropped_not_refused() {
+        let long = format!("https://shop.example.com/search?q={}", "x".repeat(MAX_VALUE_BYTES));
+        let event = |referrer: &str| {
+            json!({"events": [{"id": ID, "type": "tracker_initialized",
+                "attribution": {"landingPage": "https://shop.example.com/", "referrer": referrer}}]})
+            .to_string()
+        };
+        let parsed = parse_batch(event(&long).as_bytes(), now(), &RequestContext::default()).unwrap();
+        assert!(parsed.events[0].payload["attribution"].get("referrer").is_none());
+        let other_site = long.replace("shop.example.com", "other.example");
+        let err = parse_batch(event(&other_site).as_bytes(), now(), &RequestContext::default()).unwrap_err();
+        assert!(err.to_string().starts_with("events[0].attribution.referrer is"), "{err}");
     }
 
     #[test]
