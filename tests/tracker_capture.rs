@@ -294,6 +294,50 @@ async fn forms_sent_with_form_submit_are_captured_once() {
     t.stop().await;
 }
 
+/// A repeated submission is sent once, but a submission whose values moved to another field
+/// is a new one; a landing page URL over the server's value limit is cut, not refused (a
+/// refused first-touch attribution would lose every later event of the visitor).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeats_are_sent_once_and_long_landing_urls_are_cut() {
+    let Some(chrome) = browser::Browser::launch().await else { return };
+    let t = spawn_app().await;
+    let client = site(&t).await;
+    let body = format!(
+        r#"<form id="order"><label>Email <input type="email" name="email"></label>
+        <label>Gift note <input name="note"></label><label>Message <input name="message"></label>
+        <button id="send">Order</button></form>{}"#,
+        ajax("#order")
+    );
+    let (site_url, _server) = browser::serve_pages(vec![("/", page(&t, &client, &body))]).await;
+    let pad = "x".repeat(5000);
+    let page = open(&chrome, &format!("{site_url}/?utm_source=mail&pad={pad}")).await;
+    page.fill("input[name=email]", "repeat@example.com").await;
+    page.fill("input[name=note]", "Happy birthday").await;
+    for _ in 0..2 {
+        page.click("#send").await; // the second click sends the same values: not again
+        page.wait_for("document.getElementById('status').textContent.startsWith('sent')", DEADLINE).await;
+        page.eval("document.getElementById('status').textContent = '', true").await;
+    }
+    page.eval("document.querySelector('input[name=note]').value = '', true").await;
+    page.fill("input[name=message]", "Happy birthday").await;
+    page.click("#send").await;
+    page.wait_for("document.getElementById('status').textContent.startsWith('sent')", DEADLINE).await;
+    flush(&page).await;
+    page.wait_for("JSON.parse(localStorage.crm_u).q.length === 0", DEADLINE).await;
+    let subs = wait_for_events(&t, &client, "form_submission", 2).await;
+    let notes: Vec<(&Value, &Value)> =
+        subs.iter().map(|e| (&e["payload"]["fields"]["note"], &e["payload"]["fields"]["message"])).collect();
+    assert!(notes.contains(&(&json!("Happy birthday"), &Value::Null)), "{notes:?}");
+    assert!(notes.contains(&(&Value::Null, &json!("Happy birthday"))), "{notes:?}");
+    let attribution = &subs[0]["payload"]["attribution"];
+    let landing = attribution["landingPage"].as_str().unwrap();
+    assert!(landing.len() == 2000 && landing.contains("utm_source=mail"), "{} bytes", landing.len());
+    assert_eq!(attribution["utm_source"], "mail");
+    assert_eq!(subs[0]["payload"]["page"]["url"].as_str().unwrap().len(), 2000);
+    no_exceptions(&page);
+    t.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_form_the_browser_refuses_records_no_submission() {
     let Some(chrome) = browser::Browser::launch().await else { return };

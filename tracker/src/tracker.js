@@ -102,7 +102,10 @@
       // pages, unlike crypto.randomUUID): "0193a0b4-6f6a-" + "7" + "xxx-Nxxx-xxxxxxxxxxxx"
       uuid = () => now().toString(16).padStart(12, 0).replace(/.{4}$/, "-$&-7") + URL.createObjectURL(new Blob).slice(-21),
       // persisted state: q queue, v visitor id, a first-touch attribution, s session id, t its last use
-      P = st("u") || { q: [], v: uuid(), a: { landingPage: L.href, referrer: D.referrer } },
+      // URLs are cut to 2,000 characters (ASCII: the browser percent-encodes them), well
+      // within the server's 4 KiB per value: a refused first-touch attribution would have
+      // every later event of this visitor refused with it
+      P = st("u") || { q: [], v: uuid(), a: { landingPage: L.href.slice(0, 2e3), referrer: D.referrer.slice(0, 2e3) } },
       save = () => {
         // the queue keeps the 200 newest events of the last 7 days
         P.q = P.q.filter(e => e.timestamp > now() - 6048e5).slice(-200);
@@ -126,7 +129,7 @@
         }
       },
       track = (type, x, e) => {
-        P.q.push(e = { id: uuid(), type, timestamp: now(), sessionId: sid(), visitorId: P.v, page: L.href, attribution: P.a, ...x });
+        P.q.push(e = { id: uuid(), type, timestamp: now(), sessionId: sid(), visitorId: P.v, page: L.href.slice(0, 2e3), attribution: P.a, ...x });
         log(type, e);
         save();
         // submissions and chat messages go at once (the page may be unloading), the rest in batches:
@@ -158,7 +161,9 @@
         o = s.r = { ...s.r, ...o };
         if (!trig) return s.d = 1;
         // ≤ 50 fields, ≤ 1,000 characters each (the server's limits); no value: an <object>, a custom element
-        for (k in o) m++ < 50 && o[k] && (v += p[k] = [...o[k]].slice(0, 1e3).join(""));
+        // v: the values sent, each with its name (so two submissions differ whenever a field
+        // does), on lines of their own (so no email is made of two values)
+        for (k in o) m++ < 50 && o[k] && (v += k + "\n" + (p[k] = [...o[k]].slice(0, 1e3).join("")) + "\n");
         // a submission with the values of this form's last one is not sent again: a double
         // click, or a script that stops the submit event, validates, then calls form.submit()
         (trig > "s" /* submit */ ? v != s.l && (s.l = v) : CG && PO && EMAIL.test(v)) && (s.d = 0, track(trig > "s" ? "form_submission" : "form_interaction", {
@@ -186,9 +191,9 @@
     on("submit", lead); // lead(form, "submit")
     // form.submit() (a site's script, jQuery's .submit()) fires no submit event: wrapped, it
     // still records the submission (guarded: T), then does what it did (the same this, the
-    // same errors; it returns nothing)
+    // same result and errors, also when another script wrapped it before)
     var FP = HTMLFormElement.prototype, FS = FP.submit;
-    FP.submit = function () { T(lead)(this, "submit"); FS.call(this) };
+    FP.submit = function () { T(lead)(this, "submit"); return FS.call(this) };
     on("input", e => e.form && lead(e.form));
     on("change", e => e.form && EMAIL.test(e.value) && lead(e.form, "blur"));
     on("visibilitychange", () => D.hidden && ([...D.forms].map(f => f._crm?.d && lead(f, "pagehide")), send(1)));
