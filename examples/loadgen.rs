@@ -67,17 +67,18 @@ fn args() -> Args {
         phases: vec![Phase::Healthz, Phase::Single, Phase::Batch20],
     };
     let mut client = None;
+    // Anywhere on the line, also where a flag's value was expected.
+    if std::env::args().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        std::process::exit(0);
+    }
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
-        if flag == "--help" || flag == "-h" {
-            println!("{USAGE}");
-            std::process::exit(0);
-        }
         let value = it.next().unwrap_or_default();
         match flag.as_str() {
-            "--seconds" => a.seconds = value.parse().expect("--seconds N"),
-            "--rounds" => a.rounds = value.parse().expect("--rounds N"),
-            "--connections" => a.connections = value.parse().expect("--connections N"),
+            "--seconds" => a.seconds = number(&flag, &value),
+            "--rounds" => a.rounds = number(&flag, &value),
+            "--connections" => a.connections = number(&flag, &value),
             "--binary" => a.binary = value.into(),
             "--server" => a.server = Some((value, String::new())),
             "--client" => client = Some(value),
@@ -89,23 +90,34 @@ fn args() -> Args {
                         "healthz" => Phase::Healthz,
                         "single" => Phase::Single,
                         "batch" => Phase::Batch20,
-                        other => panic!("unknown phase {other}; use healthz,single,batch"),
+                        other => usage_error(&format!("unknown phase {other:?}; use healthz,single,batch")),
                     })
                     .collect()
             }
-            other => {
-                eprintln!("unknown flag {other}\n{USAGE}");
-                std::process::exit(2);
-            }
+            other => usage_error(&format!("unknown flag {other}")),
         }
     }
     if let Some((addr, _)) = a.server.take() {
-        let client = client.expect("--server needs --client");
-        assert!(addr.starts_with("127.") || addr.starts_with("localhost"), "loopback servers only");
+        let client = client.unwrap_or_else(|| usage_error("--server needs --client"));
+        if !(addr.starts_with("127.") || addr.starts_with("localhost")) {
+            usage_error(&format!("--server {addr}: loopback servers only (127.x.x.x or localhost)"));
+        }
         a.server = Some((addr, client));
     }
-    assert!(a.seconds <= 120 && (1..=10).contains(&a.rounds), "keep runs bounded: at most 120 s per phase, 10 rounds");
+    if !(1..=120).contains(&a.seconds) || !(1..=10).contains(&a.rounds) || a.connections == 0 {
+        usage_error("keep runs bounded: 1 to 120 s per phase, 1 to 10 rounds, at least 1 connection");
+    }
     a
+}
+
+/// A bad command line: says what was wrong and how to call it, and exits 2.
+fn usage_error(what: &str) -> ! {
+    eprintln!("{what}\n{USAGE}");
+    std::process::exit(2)
+}
+
+fn number<T: std::str::FromStr>(flag: &str, value: &str) -> T {
+    value.parse().unwrap_or_else(|_| usage_error(&format!("{flag} takes a whole number, not {value:?}")))
 }
 
 /// `target/release/crm-tracker`, beside `target/release/examples/loadgen`.
