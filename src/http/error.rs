@@ -52,6 +52,14 @@ impl From<StoreError> for ApiError {
             StoreError::WriterStopped => {
                 ApiError::Unavailable { message: "the server is shutting down".into(), retry_after_secs: 5 }
             }
+            // Not the sender's fault, and retrying later can succeed (once the operator has
+            // fixed the disk and restarted): 503 with Retry-After, so the tracker and other
+            // senders keep the events. The cause is in the server's log, not in public answers.
+            StoreError::Io(_) => ApiError::Unavailable {
+                message: "the server cannot write its data file right now; nothing of this request was stored, retry later"
+                    .into(),
+                retry_after_secs: 30,
+            },
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -140,4 +148,32 @@ pub fn explain_method_not_allowed(response: Response) -> Response {
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     Response::from_parts(parts, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Error, ErrorKind};
+
+    /// A full disk is the server's trouble, not the sender's: 503 with Retry-After (senders
+    /// keep their events and retry), the usual error shape, and no file system details.
+    #[tokio::test]
+    async fn a_failing_data_file_answers_503_with_retry_after() {
+        let full = StoreError::from(redb::CommitError::Storage(redb::StorageError::Io(Error::new(
+            ErrorKind::StorageFull,
+            "No space left on device",
+        ))));
+        assert!(matches!(full, StoreError::Io(_)) && full.is_fatal(), "{full:?}");
+        assert!(matches!(StoreError::from(redb::Error::PreviousIo), StoreError::Io(_)));
+        assert!(matches!(StoreError::from(redb::Error::Corrupted("x".into())), StoreError::Storage(_)));
+
+        let response = ApiError::from(full).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "30");
+        let body = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"]["code"], "unavailable");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("nothing of this request was stored") && !message.contains("space"), "{message}");
+    }
 }

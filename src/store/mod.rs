@@ -41,6 +41,11 @@ pub enum StoreError {
     NewerSchema { found: u32, supported: u32 },
     #[error("storage error: {0}")]
     Storage(String),
+    /// Reading or writing the file failed (a full disk, a failing device). After one failed
+    /// write redb refuses every later one until the database is opened again, so this lasts
+    /// until the server is restarted with the cause fixed; what was committed is safe.
+    #[error("storage I/O error: {0}")]
+    Io(String),
     #[error("could not encode a record: {0}")]
     Encode(String),
     #[error("could not decode a stored record: {0}")]
@@ -60,7 +65,19 @@ impl StoreError {
     /// A storage-level failure (as opposed to a checked outcome such as not-found): the
     /// transaction it happened in must not be committed.
     pub fn is_fatal(&self) -> bool {
-        matches!(self, StoreError::Storage(_) | StoreError::Encode(_) | StoreError::Decode(_))
+        matches!(self, StoreError::Storage(_) | StoreError::Io(_) | StoreError::Encode(_) | StoreError::Decode(_))
+    }
+}
+
+impl From<redb::Error> for StoreError {
+    fn from(e: redb::Error) -> Self {
+        match e {
+            redb::Error::Io(io) => StoreError::Io(io.to_string()),
+            redb::Error::PreviousIo => StoreError::Io(
+                "an earlier write to the data file failed, so redb refuses writes until the server is restarted (with the cause, e.g. a full disk, fixed)".into(),
+            ),
+            other => StoreError::Storage(other.to_string()),
+        }
     }
 }
 
@@ -68,13 +85,12 @@ macro_rules! storage_error_from {
     ($($t:ty),*) => {$(
         impl From<$t> for StoreError {
             fn from(e: $t) -> Self {
-                StoreError::Storage(e.to_string())
+                StoreError::from(redb::Error::from(e))
             }
         }
     )*};
 }
 storage_error_from!(
-    redb::Error,
     redb::DatabaseError,
     redb::TransactionError,
     redb::TableError,

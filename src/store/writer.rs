@@ -256,7 +256,11 @@ fn commit_group(db: &Database, jobs: Vec<Job>, metrics: &Metrics, cache: &mut Wr
         }
         Err(e) => {
             cache.clear();
-            tracing::error!(error = %e, "write transaction failed; nothing in it was stored");
+            if matches!(e, StoreError::Io(_)) {
+                log_io_failure(&e);
+            } else {
+                tracing::error!(error = %e, "write transaction failed; nothing in it was stored");
+            }
             for (batch, reply) in ingests {
                 let _ = reply.send((Err(e.clone()), batch));
             }
@@ -268,6 +272,23 @@ fn commit_group(db: &Database, jobs: Vec<Job>, metrics: &Metrics, cache: &mut Wr
     if had_admin_jobs {
         cache.clear();
     }
+}
+
+/// Once a write to the file failed, every later commit fails at once too, possibly
+/// hundreds a second while senders retry: the log says what to do once a minute, not per
+/// commit.
+fn log_io_failure(e: &StoreError) {
+    static LAST: Mutex<Option<Instant>> = Mutex::new(None);
+    let mut last = LAST.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if last.is_some_and(|at| at.elapsed() < std::time::Duration::from_secs(60)) {
+        return;
+    }
+    *last = Some(Instant::now());
+    tracing::error!(
+        error = %e,
+        "the data file cannot be written: writes fail (503) until the server is restarted with the cause fixed \
+         (a full disk: free space first); everything acknowledged so far is in the data file and its journal"
+    );
 }
 
 #[cfg(test)]
