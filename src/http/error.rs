@@ -56,8 +56,9 @@ impl From<StoreError> for ApiError {
             // fixed the disk and restarted): 503 with Retry-After, so the tracker and other
             // senders keep the events. The cause is in the server's log, not in public answers.
             StoreError::Io(_) => ApiError::Unavailable {
-                message: "the server cannot write its data file right now; nothing of this request was stored, retry later"
-                    .into(),
+                message:
+                    "the server cannot write its data file right now; nothing of this request was stored, retry later"
+                        .into(),
                 retry_after_secs: 30,
             },
             other => ApiError::Internal(other.to_string()),

@@ -295,6 +295,7 @@ fn log_io_failure(e: &StoreError) {
 mod tests {
     use super::*;
     use crate::store::Store;
+    use std::sync::atomic::AtomicBool;
 
     // Multi-threaded: the test thread blocks on std channels while tasks run elsewhere.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -330,6 +331,68 @@ mod tests {
         for (i, q) in queued.into_iter().enumerate() {
             assert_eq!(q.await.unwrap().unwrap(), i);
         }
+        writer.shutdown();
+    }
+
+    /// Storage whose writes fail with "no space left on device" while `full` is set.
+    #[derive(Debug)]
+    struct FillingDisk {
+        inner: redb::backends::InMemoryBackend,
+        full: Arc<AtomicBool>,
+    }
+
+    impl FillingDisk {
+        fn check(&self) -> std::io::Result<()> {
+            if self.full.load(Relaxed) {
+                return Err(std::io::Error::new(std::io::ErrorKind::StorageFull, "No space left on device"));
+            }
+            Ok(())
+        }
+    }
+
+    impl redb::StorageBackend for FillingDisk {
+        fn len(&self) -> std::io::Result<u64> {
+            self.inner.len()
+        }
+        fn read(&self, offset: u64, out: &mut [u8]) -> std::io::Result<()> {
+            self.inner.read(offset, out)
+        }
+        fn set_len(&self, len: u64) -> std::io::Result<()> {
+            self.check()?;
+            self.inner.set_len(len)
+        }
+        fn sync_data(&self) -> std::io::Result<()> {
+            self.check()?;
+            self.inner.sync_data()
+        }
+        fn write(&self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+            self.check()?;
+            self.inner.write(offset, data)
+        }
+    }
+
+    /// A full disk is a storage I/O error (the HTTP layer answers 503 with Retry-After), and
+    /// stays one after space is freed: redb refuses writes until the file is opened again,
+    /// which is what the log tells the operator.
+    #[tokio::test]
+    async fn a_full_disk_fails_this_and_every_later_write_as_io() {
+        let full = Arc::new(AtomicBool::new(false));
+        let disk = FillingDisk { inner: redb::backends::InMemoryBackend::new(), full: full.clone() };
+        let db = Arc::new(redb::Database::builder().create_with_backend(disk).unwrap());
+        let writer = Writer::spawn(db, Arc::new(Metrics::default()));
+        let put = |v: u8| {
+            writer.exec(move |txn| {
+                txn.open_table(crate::store::tables::META)?.insert("probe", [v].as_slice())?;
+                Ok(())
+            })
+        };
+        put(1).await.unwrap();
+        full.store(true, Relaxed);
+        let err = put(2).await.unwrap_err();
+        assert!(matches!(err, StoreError::Io(ref m) if m.contains("No space left")), "{err:?}");
+        full.store(false, Relaxed);
+        let err = put(3).await.unwrap_err();
+        assert!(matches!(err, StoreError::Io(ref m) if m.contains("restarted")), "{err:?}");
         writer.shutdown();
     }
 
