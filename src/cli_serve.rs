@@ -36,8 +36,41 @@ fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     })
 }
 
+/// Raises the open-file limit to what the system allows. Every connection is a file
+/// descriptor, and service managers often start processes with a soft limit of 1,024: a
+/// tracker behind many visitors' keep-alive connections would then refuse connections with
+/// "too many open files" long before it runs short of anything else. Returns the limit in
+/// force.
+#[cfg(unix)]
+fn raise_open_files_limit() -> Option<u64> {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit and setrlimit only read and write the struct passed to them.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return None;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit { rlim_cur: limit.rlim_max, rlim_max: limit.rlim_max };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                limit = raised;
+            }
+        }
+    }
+    #[allow(clippy::unnecessary_cast)] // rlim_t is u64 on Linux, not on every Unix
+    Some(limit.rlim_cur as u64)
+}
+
 pub fn run(args: &ServeArgs, data: PathBuf) -> anyhow::Result<()> {
     let config = ServeConfig::from_args(args, data)?;
+    #[cfg(unix)]
+    match raise_open_files_limit() {
+        Some(files) if files < 4096 => tracing::warn!(
+            files,
+            "the system allows this process only {files} open files, so it can serve about as many connections at once; raise it (ulimit -n, or LimitNOFILE= in a systemd unit)"
+        ),
+        Some(files) => tracing::debug!(files, "open-file limit"),
+        None => {}
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     // The address first: a busy port must not leave a new, empty data file behind.
     let listener = runtime.block_on(TcpListener::bind(config.listen)).map_err(|e| {

@@ -341,3 +341,52 @@ fn a_busy_address_is_named_and_leaves_no_data_file() {
     assert!(err.contains(&format!("cannot listen on {addr}")) && err.contains("--listen"), "{err}");
     assert!(!data.exists(), "no data file is created for a server that cannot start");
 }
+
+/// Started with a soft open-file limit of 256 (a service manager's default is often 1,024),
+/// the server raises it to the hard limit; when even the hard limit is low, it says so.
+#[cfg(target_os = "linux")]
+#[test]
+fn serve_raises_its_open_file_limit() {
+    use std::os::unix::process::CommandExt;
+    let mut hard = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit only writes the struct it is given.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut hard) }, 0);
+    // Starts a server with these limits; returns its soft and hard limit as /proc shows
+    // them, and what it logged.
+    let serve = |soft: libc::rlim_t, max: libc::rlim_t| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = process::bin();
+        cmd.arg("--data")
+            .arg(dir.path().join("d.redb"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        // SAFETY: only setrlimit (async-signal-safe) runs between fork and exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                let low = libc::rlimit { rlim_cur: soft, rlim_max: max };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &low) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().expect("spawn server");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let listening = lines.next().unwrap().unwrap();
+        assert!(listening.starts_with("crm-tracker listening"), "{listening}");
+        let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
+        let files = limits.lines().find(|l| l.starts_with("Max open files")).unwrap().to_string();
+        child.kill().unwrap();
+        let out = child.wait_with_output().unwrap();
+        let values: Vec<String> = files.split_whitespace().skip(3).take(2).map(str::to_string).collect();
+        (values, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let max = hard.rlim_max;
+    let shown = if max == libc::RLIM_INFINITY { "unlimited".to_string() } else { max.to_string() };
+    let (values, _) = serve(256, max);
+    assert_eq!(values, [shown.clone(), shown], "soft and hard open-file limits");
+    let (values, logged) = serve(512, 512);
+    assert_eq!(values, ["512", "512"]);
+    assert!(logged.contains("only 512 open files") && logged.contains("LimitNOFILE"), "{logged}");
+}
