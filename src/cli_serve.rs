@@ -49,10 +49,16 @@ fn raise_open_files_limit() -> Option<u64> {
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
             return None;
         }
-        if limit.rlim_cur < limit.rlim_max {
-            let raised = libc::rlimit { rlim_cur: limit.rlim_max, rlim_max: limit.rlim_max };
+        // An unlimited hard limit is not a value the kernel takes for the soft one (Linux
+        // caps it at fs.nr_open, macOS at kern.maxfilesperproc): then the largest that works.
+        for wanted in [limit.rlim_max, 1 << 20, 1 << 16, 10_240] {
+            if wanted <= limit.rlim_cur || wanted > limit.rlim_max {
+                continue;
+            }
+            let raised = libc::rlimit { rlim_cur: wanted, rlim_max: limit.rlim_max };
             if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
                 limit = raised;
+                break;
             }
         }
     }
