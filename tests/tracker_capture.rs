@@ -284,8 +284,7 @@ async fn forms_sent_with_form_submit_are_captured_once() {
     // Back on a tracked page, whatever is still queued goes out; then there are two submissions.
     page.goto(&format!("{site_url}/")).await;
     ready(&page).await;
-    flush(&page).await;
-    page.wait_for("JSON.parse(localStorage.crm_u).q.length === 0", DEADLINE).await;
+    flush_all(&page).await;
     let subs = wait_for_events(&t, &client, "form_submission", 2).await;
     let mut emails: Vec<&str> = subs.iter().map(|e| e["payload"]["fields"]["email"].as_str().unwrap()).collect();
     emails.sort();
@@ -322,8 +321,7 @@ async fn repeats_are_sent_once_and_long_landing_urls_are_cut() {
     page.fill("input[name=message]", "Happy birthday").await;
     page.click("#send").await;
     page.wait_for("document.getElementById('status').textContent.startsWith('sent')", DEADLINE).await;
-    flush(&page).await;
-    page.wait_for("JSON.parse(localStorage.crm_u).q.length === 0", DEADLINE).await;
+    flush_all(&page).await;
     let subs = wait_for_events(&t, &client, "form_submission", 2).await;
     let notes: Vec<(&Value, &Value)> =
         subs.iter().map(|e| (&e["payload"]["fields"]["note"], &e["payload"]["fields"]["message"])).collect();

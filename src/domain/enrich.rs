@@ -164,10 +164,10 @@ fn enrich_attribution(attribution: &mut Value) {
 /// otherwise have every event of that visitor refused, since attribution is first-touch.
 pub fn drop_own_referrer(payload: &mut Map<String, Value>) {
     let Some(Value::Object(attribution)) = payload.get_mut("attribution") else { return };
-    let landing = attribution.get("landingPage").and_then(Value::as_str).and_then(url_host);
-    let own = match attribution.get("referrer") {
-        Some(Value::String(referrer)) => {
-            referrer.is_empty() || landing.is_some_and(|landing| url_host(referrer) == Some(landing))
+    let own = match (attribution.get("referrer"), attribution.get("landingPage")) {
+        (Some(Value::String(referrer)), _) if referrer.is_empty() => true,
+        (Some(Value::String(referrer)), Some(Value::String(landing))) => {
+            matches!((url_host(referrer), url_host(landing)), (Some(r), Some(l)) if r.eq_ignore_ascii_case(l))
         }
         _ => false,
     };
@@ -176,10 +176,10 @@ pub fn drop_own_referrer(payload: &mut Map<String, Value>) {
     }
 }
 
-/// The host (and port, if any) of an absolute URL, as a browser's `URL.host` gives it: lower
-/// case, without user info. `None` unless it starts with a scheme (`https://`, not a `://`
-/// further in, as in a relative URL's query).
-fn url_host(url: &str) -> Option<String> {
+/// The host (and port, if any) of an absolute URL, as a browser's `URL.host` gives it
+/// (compare it ignoring ASCII case), without user info. `None` unless it starts with a scheme
+/// (`https://`, not a `://` further in, as in a relative URL's query).
+fn url_host(url: &str) -> Option<&str> {
     let (scheme, rest) = url.split_once("://")?;
     let mut scheme_chars = scheme.chars();
     let scheme_ok = scheme_chars.next().is_some_and(|c| c.is_ascii_alphabetic())
@@ -189,7 +189,7 @@ fn url_host(url: &str) -> Option<String> {
     }
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
-    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+    (!host.is_empty()).then_some(host)
 }
 
 fn enrich_metadata(meta: &mut Map<String, Value>, ctx: &RequestContext) {

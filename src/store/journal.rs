@@ -682,11 +682,18 @@ mod tests {
         assert!(db.check_integrity().unwrap());
     }
 
+    /// The backend alone, without redb on top, with a 1 MiB journal: for tests that write
+    /// pages and flush by hand.
+    fn raw_backend(dir: &Path) -> (PathBuf, JournaledFile) {
+        let path = dir.join("raw");
+        let backend = JournaledFile::open_with_capacity(&path, 1 << 20).unwrap();
+        (path, backend)
+    }
+
     #[test]
     fn records_from_before_a_checkpoint_are_never_applied() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("raw");
-        let b = JournaledFile::open_with_capacity(&path, 1 << 20).unwrap();
+        let (path, b) = raw_backend(dir.path());
         b.write(0, &[1; 4096]).unwrap();
         b.sync_data().unwrap();
         b.write(8192, &[2; 4096]).unwrap();
@@ -772,8 +779,7 @@ mod tests {
     #[test]
     fn a_shrink_is_durable_when_it_returns() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("raw");
-        let b = JournaledFile::open_with_capacity(&path, 1 << 20).unwrap();
+        let (path, b) = raw_backend(dir.path());
         b.write(0, &[1; 8192]).unwrap();
         b.sync_data().unwrap();
         b.set_len(4096).unwrap();

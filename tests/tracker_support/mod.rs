@@ -51,6 +51,12 @@ pub async fn flush(page: &Page) {
     page.eval("window.crmTracker.flush(), true").await;
 }
 
+/// Sends the tracker's queue now and waits until the server has acknowledged all of it.
+pub async fn flush_all(page: &Page) {
+    flush(page).await;
+    page.wait_for("JSON.parse(localStorage.crm_u).q.length === 0", DEADLINE).await;
+}
+
 /// Records the page's network requests (for the few checks the admin API cannot make).
 pub async fn record_network(page: &Page) {
     page.call("Network.enable", json!({})).await.expect("Network.enable");
