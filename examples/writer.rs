@@ -42,7 +42,7 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(&dir.path().join("writer.redb")).expect("store");
     let metrics = Arc::new(Metrics::default());
-    let writer = Arc::new(Writer::spawn(store.database().clone(), metrics.clone()));
+    let writer = Arc::new(Writer::spawn(store.clone(), metrics.clone()));
     let client = uuid::Uuid::now_v7();
     let rules = SiteRules::default();
     let ctx = RequestContext::from_headers(Some("Mozilla/5.0 (X11; Linux x86_64) Chrome/156"), Some("en-US"));

@@ -78,7 +78,7 @@ impl App {
 
     pub fn with_store(store: Store, config: ServeConfig) -> AppResult<App> {
         let metrics = Arc::new(Metrics::default());
-        let writer = Writer::spawn(store.database().clone(), metrics.clone());
+        let writer = Writer::spawn(store.clone(), metrics.clone());
         let app = App(Arc::new(Shared {
             limiter: ratelimit::Limiter::new(config.rate_limits),
             config,

@@ -24,7 +24,7 @@ impl Source {
     fn begin_read(&self) -> anyhow::Result<ReadTransaction> {
         Ok(match self {
             Source::ReadOnly(db) => db.begin_read()?,
-            Source::Store(store) => store.database().begin_read()?,
+            Source::Store(store) => store.database()?.begin_read()?,
         })
     }
 }

@@ -29,7 +29,7 @@ async fn download(_: Admin, State(app): State<App>) -> ApiResult<Response> {
         .unwrap_or_else(std::env::temp_dir);
     let tmp = tempfile::Builder::new().prefix(".crm-backup-stream-").tempdir_in(&dir).map_err(ApiError::internal)?;
     let path = tmp.path().join("backup.redb");
-    let db = app.store.database().clone();
+    let db = app.store.database()?;
     let copy_path = path.clone();
     tokio::task::spawn_blocking(move || backup::snapshot(db.as_ref(), &copy_path))
         .await

@@ -53,7 +53,7 @@ impl From<StoreError> for ApiError {
                 ApiError::Unavailable { message: "the server is shutting down".into(), retry_after_secs: 5 }
             }
             // Not the sender's fault, and retrying later can succeed (once the operator has
-            // fixed the disk and restarted): 503 with Retry-After, so the tracker and other
+            // fixed the disk, the writer reopens the file): 503 with Retry-After, so the tracker and other
             // senders keep the events. The cause is in the server's log, not in public answers.
             StoreError::Io(_) => ApiError::Unavailable {
                 message:

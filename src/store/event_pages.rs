@@ -463,7 +463,7 @@ mod tests {
         let other = [9u8; 16];
         let mut clock = IdClock::default();
         let mut ids = Vec::new();
-        let txn = store.database().begin_write().unwrap();
+        let txn = store.database().unwrap().begin_write().unwrap();
         {
             let mut table = txn.open_table(EVENT_PAGES).unwrap();
             let mut writer = PageWriter::default();

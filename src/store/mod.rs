@@ -26,7 +26,8 @@ pub mod writer;
 
 use redb::{Database, ReadTransaction, ReadableDatabase};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 use thiserror::Error;
 
 #[derive(Debug, Error, Clone)]
@@ -42,8 +43,8 @@ pub enum StoreError {
     #[error("storage error: {0}")]
     Storage(String),
     /// Reading or writing the file failed (a full disk, a failing device). After one failed
-    /// write redb refuses every later one until the database is opened again, so this lasts
-    /// until the server is restarted with the cause fixed; what was committed is safe.
+    /// write redb refuses every later one until the database is opened again, which the
+    /// writer does once writing works again ([`Store::reopen`]); what was committed is safe.
     #[error("storage I/O error: {0}")]
     Io(String),
     #[error("could not encode a record: {0}")]
@@ -74,7 +75,7 @@ impl From<redb::Error> for StoreError {
         match e {
             redb::Error::Io(io) => StoreError::Io(io.to_string()),
             redb::Error::PreviousIo => StoreError::Io(
-                "an earlier write to the data file failed, so redb refuses writes until the server is restarted (with the cause, e.g. a full disk, fixed)".into(),
+                "an earlier write to the data file failed, so writes are refused until the server has opened the file again, which it does once the cause (e.g. a full disk) is fixed".into(),
             ),
             other => StoreError::Storage(other.to_string()),
         }
@@ -107,10 +108,49 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub const CACHE_BYTES: usize = 16 * 1024 * 1024;
 
 /// The open database. Cheap to clone; reads may run on any (blocking) thread.
+///
+/// The handle is replaceable: after a failed write (a full disk) redb refuses every later
+/// write until the file is opened again, so the writer thread reopens it once the cause is
+/// gone ([`Store::reopen`]) instead of the server needing a restart.
 #[derive(Clone)]
 pub struct Store {
-    db: Arc<Database>,
+    db: Arc<RwLock<Option<Arc<Database>>>>,
     path: Option<PathBuf>,
+    reopener: Option<Arc<dyn Reopener>>,
+}
+
+/// How a [`Store`] opens its database again after a failed write.
+pub trait Reopener: Send + Sync {
+    /// Whether writing works again (space was freed). Checked before the old handle, which
+    /// still serves reads, is let go.
+    fn writable(&self) -> std::io::Result<()>;
+    fn open(&self) -> Result<Database>;
+}
+
+/// A data file on disk: writable when a small probe file next to it can be written and
+/// flushed; opened through [`open_database`], which applies the journal the failed
+/// process left.
+struct FileReopener(PathBuf);
+
+impl Reopener for FileReopener {
+    fn writable(&self) -> std::io::Result<()> {
+        use std::io::Write;
+        let mut name = self.0.file_name().unwrap_or_default().to_os_string();
+        name.push(".space-probe");
+        let probe = self.0.with_file_name(name);
+        let written = (|| {
+            let mut file = std::fs::File::create(&probe)?;
+            // About what reopening writes: the journal's records applied, the allocator state.
+            file.write_all(&vec![0u8; 1 << 20])?;
+            file.sync_data()
+        })();
+        let _ = std::fs::remove_file(&probe);
+        written
+    }
+
+    fn open(&self) -> Result<Database> {
+        open_database(&self.0)
+    }
 }
 
 /// Opens (creating if needed) a data file for writing, through its journal where the
@@ -161,27 +201,73 @@ impl Store {
         }
         let db = open_database(path)?;
         schema::migrate(&db)?;
-        Ok(Store { db: Arc::new(db), path: Some(path.to_path_buf()) })
+        let reopener: Arc<dyn Reopener> = Arc::new(FileReopener(path.to_path_buf()));
+        Ok(Store::new(db, Some(path.to_path_buf()), Some(reopener)))
     }
 
     /// A database held in memory, for tests and examples that need no file.
     pub fn in_memory() -> Result<Store> {
         let db = Database::builder().create_with_backend(redb::backends::InMemoryBackend::new())?;
         schema::migrate(&db)?;
-        Ok(Store { db: Arc::new(db), path: None })
+        Ok(Store::new(db, None, None))
+    }
+
+    /// A database opened by the caller (a test's storage), reopened after a failed write by
+    /// `reopener`.
+    pub fn with_reopener(db: Database, reopener: Arc<dyn Reopener>) -> Result<Store> {
+        schema::migrate(&db)?;
+        Ok(Store::new(db, None, Some(reopener)))
+    }
+
+    fn new(db: Database, path: Option<PathBuf>, reopener: Option<Arc<dyn Reopener>>) -> Store {
+        Store { db: Arc::new(RwLock::new(Some(Arc::new(db)))), path, reopener }
     }
 
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
     }
 
-    pub fn database(&self) -> &Arc<Database> {
-        &self.db
+    /// The current database handle; an error only while it is being reopened.
+    pub fn database(&self) -> Result<Arc<Database>> {
+        let slot = self.db.read().unwrap_or_else(PoisonError::into_inner);
+        slot.clone().ok_or_else(|| {
+            StoreError::Io("the data file is being opened again after a failed write; retry shortly".into())
+        })
     }
 
     /// Runs a read in an MVCC snapshot. Call from a blocking thread, never an async worker.
     pub fn read<T>(&self, f: impl FnOnce(&ReadTransaction) -> Result<T>) -> Result<T> {
-        let txn = self.db.begin_read()?;
+        let db = self.database()?;
+        let txn = db.begin_read()?;
         f(&txn)
+    }
+
+    /// Opens the database again after a failed write, when writing works again. Called by
+    /// the writer thread only, so no write transaction is open. Reads that hold the old
+    /// handle are waited for (up to `wait`); new reads wait on the lock meanwhile.
+    /// `Ok(false)`: not now (no space yet, or reads still running); the old handle stays
+    /// and keeps serving reads. An error: the old handle is gone and opening failed; reads
+    /// fail until a later call succeeds.
+    pub fn reopen(&self, wait: Duration) -> Result<bool> {
+        let Some(reopener) = &self.reopener else { return Ok(false) };
+        if reopener.writable().is_err() {
+            return Ok(false);
+        }
+        let mut slot = self.db.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(old) = slot.take() {
+            let deadline = Instant::now() + wait;
+            while Arc::strong_count(&old) > 1 {
+                if Instant::now() >= deadline {
+                    *slot = Some(old);
+                    return Ok(false);
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            // Closes the file (a database whose write failed leaves its journal for the
+            // next open to apply) and releases its lock, which the open below takes.
+            drop(old);
+        }
+        *slot = Some(Arc::new(reopener.open()?));
+        Ok(true)
     }
 }

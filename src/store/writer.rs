@@ -10,16 +10,16 @@
 //! conflict) must not have written anything before returning it, because the transaction it
 //! ran in is still committed for the other jobs. Fatal (storage) errors abort the whole group.
 
-use redb::{Database, Durability, ReadableDatabase, WriteTransaction};
+use redb::{Durability, WriteTransaction};
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 use super::ingest::{IngestBatch, IngestOutcome, IngestTables, WriterCache};
-use super::{Result, StoreError};
+use super::{Result, Store, StoreError};
 use crate::domain::time::Timestamp;
 use crate::metrics::Metrics;
 
@@ -98,16 +98,16 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn spawn(db: Arc<Database>, metrics: Arc<Metrics>) -> Writer {
-        Writer::spawn_with_capacity(db, metrics, QUEUE_CAPACITY)
+    pub fn spawn(store: Store, metrics: Arc<Metrics>) -> Writer {
+        Writer::spawn_with_capacity(store, metrics, QUEUE_CAPACITY)
     }
 
-    pub fn spawn_with_capacity(db: Arc<Database>, metrics: Arc<Metrics>, capacity: usize) -> Writer {
+    pub fn spawn_with_capacity(store: Store, metrics: Arc<Metrics>, capacity: usize) -> Writer {
         let (tx, rx) = sync_channel(capacity);
         let thread_metrics = metrics.clone();
         let thread = std::thread::Builder::new()
             .name("crm-writer".into())
-            .spawn(move || run(db, rx, thread_metrics))
+            .spawn(move || run(store, rx, thread_metrics))
             .expect("spawning the writer thread");
         Writer { tx, metrics, thread: Mutex::new(Some(thread)) }
     }
@@ -159,9 +159,15 @@ impl Drop for Writer {
     }
 }
 
-fn run(db: Arc<Database>, rx: Receiver<Job>, metrics: Arc<Metrics>) {
+/// How often a writer whose file failed a write checks whether it can open it again
+/// (each check writes a small probe file). Short in unit tests, which wait for it.
+const REOPEN_EVERY: Duration = if cfg!(test) { Duration::from_millis(50) } else { Duration::from_secs(5) };
+/// How long a reopen waits for reads still using the old handle.
+const REOPEN_WAIT: Duration = Duration::from_secs(2);
+
+fn run(store: Store, rx: Receiver<Job>, metrics: Arc<Metrics>) {
     let mut stopping = false;
-    let newest = db.begin_read().map_err(StoreError::from).and_then(|txn| super::event_pages::newest_id(&txn));
+    let newest = store.read(super::event_pages::newest_id);
     let mut cache = match newest {
         Ok(newest) => WriterCache::new(newest),
         Err(e) => {
@@ -170,8 +176,23 @@ fn run(db: Arc<Database>, rx: Receiver<Job>, metrics: Arc<Metrics>) {
             WriterCache::default()
         }
     };
+    // Set while the file refuses writes: when the last reopen was tried.
+    let mut failed: Option<Instant> = None;
     while !stopping {
-        let Ok(first) = rx.recv() else { break };
+        let first = match failed {
+            None => rx.recv().map_err(|_| ()),
+            // Waits no longer than the next reopen attempt, so a server nobody writes to
+            // recovers as well.
+            Some(_) => match rx.recv_timeout(REOPEN_EVERY) {
+                Ok(job) => Ok(job),
+                Err(RecvTimeoutError::Timeout) => {
+                    try_reopen(&store, &mut failed);
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => Err(()),
+            },
+        };
+        let Ok(first) = first else { break };
         let mut events = first.events();
         let mut jobs = vec![first];
         while events < MAX_EVENTS_PER_COMMIT {
@@ -187,9 +208,17 @@ fn run(db: Arc<Database>, rx: Receiver<Job>, metrics: Arc<Metrics>) {
         if jobs.iter().any(|j| matches!(j, Job::Stop)) {
             stopping = true;
         }
+        if failed.is_some_and(|at| at.elapsed() >= REOPEN_EVERY) {
+            try_reopen(&store, &mut failed);
+        }
         let started = Instant::now();
-        commit_group(&db, jobs, &metrics, &mut cache);
+        let result = commit_group(&store, jobs, &metrics, &mut cache);
         metrics.writer_commit_seconds.observe(started.elapsed().as_secs_f64());
+        match result {
+            Err(StoreError::Io(_)) if failed.is_none() => failed = Some(Instant::now()),
+            Ok(()) => failed = None,
+            Err(_) => {}
+        }
     }
     // Anything still queued after Stop is answered, not dropped silently.
     while let Ok(job) = rx.try_recv() {
@@ -201,7 +230,22 @@ fn run(db: Arc<Database>, rx: Receiver<Job>, metrics: Arc<Metrics>) {
     }
 }
 
-fn commit_group(db: &Database, jobs: Vec<Job>, metrics: &Metrics, cache: &mut WriterCache) {
+/// After a failed write redb refuses every later one until the file is opened again: once
+/// writing works again (the disk has room), the writer opens it again and carries on.
+fn try_reopen(store: &Store, failed: &mut Option<Instant>) {
+    *failed = Some(Instant::now());
+    match store.reopen(REOPEN_WAIT) {
+        Ok(true) => {
+            tracing::warn!("the data file can be written again and was reopened; writes are accepted again");
+            *failed = None;
+        }
+        Ok(false) => {}
+        Err(e) => tracing::error!(error = %e, "opening the data file again failed; retrying"),
+    }
+}
+
+/// Commits the jobs and answers them; the error is the commit's (the jobs have it too).
+fn commit_group(store: &Store, jobs: Vec<Job>, metrics: &Metrics, cache: &mut WriterCache) -> Result<()> {
     let mut ingests = Vec::new();
     let mut execs = Vec::new();
     for job in jobs {
@@ -212,7 +256,7 @@ fn commit_group(db: &Database, jobs: Vec<Job>, metrics: &Metrics, cache: &mut Wr
         }
     }
     if ingests.is_empty() && execs.is_empty() {
-        return;
+        return Ok(());
     }
     let now = Timestamp::now();
     // Admin jobs may change or delete leads and forms: the cache is dropped after them.
@@ -220,6 +264,7 @@ fn commit_group(db: &Database, jobs: Vec<Job>, metrics: &Metrics, cache: &mut Wr
     let mut outcomes = Vec::with_capacity(ingests.len());
     let result = (|| -> Result<()> {
         let applying = Instant::now();
+        let db = store.database()?;
         let mut txn = db.begin_write()?;
         txn.set_durability(Durability::Immediate)?;
         if !ingests.is_empty() {
@@ -267,11 +312,16 @@ fn commit_group(db: &Database, jobs: Vec<Job>, metrics: &Metrics, cache: &mut Wr
             for job in execs {
                 job.finish(Err(e.clone()));
             }
+            if had_admin_jobs {
+                cache.clear();
+            }
+            return Err(e);
         }
     }
     if had_admin_jobs {
         cache.clear();
     }
+    Ok(())
 }
 
 /// Once a write to the file failed, every later commit fails at once too, possibly
@@ -286,8 +336,9 @@ fn log_io_failure(e: &StoreError) {
     *last = Some(Instant::now());
     tracing::error!(
         error = %e,
-        "the data file cannot be written: writes fail (503) until the server is restarted with the cause fixed \
-         (a full disk: free space first); everything acknowledged so far is in the data file and its journal"
+        "the data file cannot be written: writes fail (503) until the cause is fixed (a full disk: free space); \
+         the server then opens the file again by itself within seconds; everything acknowledged so far is in \
+         the data file and its journal"
     );
 }
 
@@ -295,13 +346,13 @@ fn log_io_failure(e: &StoreError) {
 mod tests {
     use super::*;
     use crate::store::Store;
-    use std::sync::atomic::AtomicBool;
+    use std::sync::atomic::{AtomicBool, AtomicUsize};
 
     // Multi-threaded: the test thread blocks on std channels while tasks run elsewhere.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_full_queue_answers_busy_instead_of_growing() {
         let store = Store::in_memory().unwrap();
-        let writer = Arc::new(Writer::spawn_with_capacity(store.database().clone(), Arc::new(Metrics::default()), 2));
+        let writer = Arc::new(Writer::spawn_with_capacity(store.clone(), Arc::new(Metrics::default()), 2));
         // Hold the writer thread inside a job until released.
         let (release, hold) = std::sync::mpsc::channel::<()>();
         let (started_tx, started) = std::sync::mpsc::channel::<()>();
@@ -334,10 +385,11 @@ mod tests {
         writer.shutdown();
     }
 
-    /// Storage whose writes fail with "no space left on device" while `full` is set.
-    #[derive(Debug)]
+    /// Storage whose writes fail with "no space left on device" while `full` is set. Clones
+    /// share the storage, so a database can be opened on it again.
+    #[derive(Debug, Clone)]
     struct FillingDisk {
-        inner: redb::backends::InMemoryBackend,
+        inner: Arc<redb::backends::InMemoryBackend>,
         full: Arc<AtomicBool>,
     }
 
@@ -371,35 +423,116 @@ mod tests {
         }
     }
 
-    /// A full disk is a storage I/O error (the HTTP layer answers 503 with Retry-After), and
-    /// stays one after space is freed: redb refuses writes until the file is opened again,
-    /// which is what the log tells the operator.
-    #[tokio::test]
-    async fn a_full_disk_fails_this_and_every_later_write_as_io() {
+    /// Opens the database on the disk again, counting how often.
+    struct Reopen {
+        disk: FillingDisk,
+        opens: AtomicUsize,
+    }
+
+    impl crate::store::Reopener for Reopen {
+        fn writable(&self) -> std::io::Result<()> {
+            self.disk.check()
+        }
+        fn open(&self) -> Result<redb::Database> {
+            self.opens.fetch_add(1, Relaxed);
+            Ok(redb::Database::builder().create_with_backend(self.disk.clone())?)
+        }
+    }
+
+    fn filling_store() -> (Store, Arc<AtomicBool>, Arc<Reopen>) {
         let full = Arc::new(AtomicBool::new(false));
-        let disk = FillingDisk { inner: redb::backends::InMemoryBackend::new(), full: full.clone() };
-        let db = Arc::new(redb::Database::builder().create_with_backend(disk).unwrap());
-        let writer = Writer::spawn(db, Arc::new(Metrics::default()));
-        let put = |v: u8| {
+        let disk = FillingDisk { inner: Arc::new(redb::backends::InMemoryBackend::new()), full: full.clone() };
+        let db = redb::Database::builder().create_with_backend(disk.clone()).unwrap();
+        let reopen = Arc::new(Reopen { disk, opens: AtomicUsize::new(0) });
+        (Store::with_reopener(db, reopen.clone()).unwrap(), full, reopen)
+    }
+
+    fn stored(store: &Store, key: &'static str) -> bool {
+        store.read(|r| Ok(r.open_table(crate::store::tables::META)?.get(key)?.is_some())).unwrap()
+    }
+
+    /// A full disk is a storage I/O error (the HTTP layer answers 503 with Retry-After) for
+    /// the write that met it and every later one while the disk stays full; reads go on.
+    /// Once space is freed the writer opens the file again, and writes work without a
+    /// restart; nothing of the refused writes was stored.
+    #[tokio::test]
+    async fn a_full_disk_refuses_writes_until_space_is_freed() {
+        let (store, full, reopen) = filling_store();
+        let writer = Writer::spawn(store.clone(), Arc::new(Metrics::default()));
+        let put = |key: &'static str| {
             writer.exec(move |txn| {
-                txn.open_table(crate::store::tables::META)?.insert("probe", [v].as_slice())?;
+                txn.open_table(crate::store::tables::META)?.insert(key, [1u8].as_slice())?;
                 Ok(())
             })
         };
-        put(1).await.unwrap();
+        put("before").await.unwrap();
         full.store(true, Relaxed);
-        let err = put(2).await.unwrap_err();
+        let err = put("while full").await.unwrap_err();
         assert!(matches!(err, StoreError::Io(ref m) if m.contains("No space left")), "{err:?}");
+        // Past the reopen interval: the attempt finds the disk still full and keeps the old
+        // handle, which still serves reads.
+        tokio::time::sleep(REOPEN_EVERY * 3).await;
+        let err = put("still full").await.unwrap_err();
+        assert!(matches!(err, StoreError::Io(ref m) if m.contains("opened the file again")), "{err:?}");
+        assert_eq!(reopen.opens.load(Relaxed), 0);
+        assert!(stored(&store, "before"));
+
         full.store(false, Relaxed);
-        let err = put(3).await.unwrap_err();
-        assert!(matches!(err, StoreError::Io(ref m) if m.contains("restarted")), "{err:?}");
+        // No write is needed for the writer to notice.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while reopen.opens.load(Relaxed) == 0 {
+            assert!(Instant::now() < deadline, "the writer did not reopen the file");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        put("after").await.unwrap();
+        assert!(stored(&store, "before") && stored(&store, "after"));
+        assert!(!stored(&store, "while full") && !stored(&store, "still full"));
+        assert_eq!(reopen.opens.load(Relaxed), 1);
+        writer.shutdown();
+    }
+
+    /// A reopen does not pull the handle from under a read that is using it: it waits, and
+    /// when the read outlasts the wait, keeps the old handle for a later attempt.
+    #[test]
+    fn a_reopen_waits_for_reads_on_the_old_handle() {
+        let (store, _full, reopen) = filling_store();
+        let held = store.database().unwrap();
+        assert!(!store.reopen(Duration::from_millis(20)).unwrap());
+        assert_eq!(reopen.opens.load(Relaxed), 0);
+        assert!(Arc::ptr_eq(&held, &store.database().unwrap()));
+        drop(held);
+        assert!(store.reopen(Duration::from_millis(20)).unwrap());
+        assert_eq!(reopen.opens.load(Relaxed), 1);
+        assert!(stored(&store, "schema_version"));
+    }
+
+    /// Reopening a data file in place closes the old handle first (the file lock and the
+    /// journal's lock are released, or the new open would find the file in use) and keeps
+    /// everything committed through the old one.
+    #[tokio::test]
+    async fn a_data_file_reopens_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("data.redb")).unwrap();
+        let writer = Writer::spawn(store.clone(), Arc::new(Metrics::default()));
+        let put = |key: &'static str| {
+            writer.exec(move |txn| {
+                txn.open_table(crate::store::tables::META)?.insert(key, [1u8].as_slice())?;
+                Ok(())
+            })
+        };
+        put("before").await.unwrap();
+        assert!(store.reopen(Duration::from_secs(1)).unwrap());
+        put("after").await.unwrap();
+        assert!(stored(&store, "before") && stored(&store, "after"));
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(!leftovers.iter().any(|n| n.to_string_lossy().contains("probe")), "{leftovers:?}");
         writer.shutdown();
     }
 
     #[tokio::test]
     async fn a_refused_job_does_not_stop_the_others_in_its_group() {
         let store = Store::in_memory().unwrap();
-        let writer = Writer::spawn(store.database().clone(), Arc::new(Metrics::default()));
+        let writer = Writer::spawn(store.clone(), Arc::new(Metrics::default()));
         let (a, b) = tokio::join!(
             writer.exec(|_| Err::<(), _>(StoreError::NotFound("thing"))),
             writer.exec(|txn| {
