@@ -94,7 +94,16 @@ pub fn run(args: &ServeArgs, data: PathBuf) -> anyhow::Result<()> {
         println!("crm-tracker listening on http://{addr} (data: {})", config.data.display());
         if config.demo {
             crate::demo::setup(&app, &base).await?;
-        } else if app.read(crate::store::accounts::nobody_can_log_in).await? {
+        } else if crate::demo::retire(&app).await? {
+            println!(
+                "The admin token and the dashboard login `{user}` of an earlier `serve --demo` on this data file \
+                 no longer work. The demo site ({domain}) and its leads stay; delete the site through the API if you \
+                 do not need it.",
+                user = crate::demo::DEMO_USER,
+                domain = crate::demo::DEMO_DOMAIN,
+            );
+        }
+        if !config.demo && app.read(crate::store::accounts::nobody_can_log_in).await? {
             // A first start: say how to get in, since the CLI needs the file to itself.
             println!(
                 "No admin token or dashboard user exists yet. Stop the server (Ctrl-C), then run\n  \

@@ -4,7 +4,7 @@
 
 use crate::app::{App, secrets};
 use crate::domain::site::{ClientInput, ConfigInput};
-use crate::store::queries;
+use crate::store::{accounts, queries};
 
 pub const DEMO_DOMAIN: &str = "localhost";
 pub const DEMO_USER: &str = "demo";
@@ -40,9 +40,17 @@ pub async fn setup(app: &App, base: &str) -> anyhow::Result<()> {
         };
         app.update_client(client.client_id, ClientInput { config: Some(config), ..Default::default() }).await?;
     }
-    let (_, token) = app.replace_token("demo").await?;
+    let (record, token) = app.replace_token("demo").await?;
     let password = secrets::generate("")[..20].to_string();
     app.create_user(DEMO_USER, &password).await?;
+    // Browsers logged in with an earlier password stay out too; a later start without
+    // --demo finds the token noted and retires both.
+    let id = *record.token_id.as_bytes();
+    app.write(move |txn| {
+        accounts::delete_sessions_of(txn, DEMO_USER)?;
+        accounts::set_demo_token(txn, Some(&id))
+    })
+    .await?;
     println!();
     println!("Demo ready (the token and password are new on every start; earlier ones stop working):");
     println!("  landing page with tracked forms:  {base}/demo");
@@ -52,4 +60,25 @@ pub async fn setup(app: &App, base: &str) -> anyhow::Result<()> {
     println!("  try:  curl -H 'Authorization: Bearer {token}' {base}/v1/leads");
     println!();
     Ok(())
+}
+
+/// On a start without `--demo`: the admin token and dashboard login an earlier `--demo`
+/// start made on this data file stop working (their secrets were printed to a terminal,
+/// and a demo is not meant to guard real leads). The demo site and its leads stay.
+/// Whether there was anything to retire.
+pub async fn retire(app: &App) -> anyhow::Result<bool> {
+    let Some(token) = app.read(accounts::demo_token).await? else { return Ok(false) };
+    let id = uuid::Uuid::from_bytes(token);
+    match app.revoke_token(id).await {
+        Ok(_) => {}
+        // Revoked or deleted through the API since.
+        Err(crate::app::AppError::Store(crate::store::StoreError::NotFound(_))) => {}
+        Err(e) => return Err(e.into()),
+    }
+    app.write(|txn| {
+        accounts::delete_user(txn, DEMO_USER)?;
+        accounts::set_demo_token(txn, None)
+    })
+    .await?;
+    Ok(true)
 }

@@ -390,3 +390,120 @@ fn serve_raises_its_open_file_limit() {
     assert_eq!(values, ["512", "512"]);
     assert!(logged.contains("only 512 open files") && logged.contains("LimitNOFILE"), "{logged}");
 }
+
+/// A `serve --demo` start: its address, admin token and dashboard password, as printed.
+struct DemoStart {
+    child: std::process::Child,
+    base: String,
+    token: String,
+    password: String,
+}
+
+/// Starts `serve` on `data` (with `--demo` when `demo`) and reads what it prints up to the
+/// line that ends its start-up message.
+fn start(data: &Path, demo: bool) -> (std::process::Child, Vec<String>) {
+    let mut cmd = process::bin();
+    cmd.arg("--data").arg(data).args(["serve", "--listen", "127.0.0.1:0"]);
+    if demo {
+        cmd.arg("--demo");
+    }
+    let mut child =
+        cmd.env("CRM_TRACKER_LOG", "warn").stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("spawn");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    while let Some(Ok(line)) = lines.next() {
+        let last = if demo { line.starts_with("  try:") } else { line.starts_with("crm-tracker listening") };
+        seen.push(line);
+        if last {
+            break;
+        }
+    }
+    // Not demo: the retirement notice, if any, follows the address line.
+    if !demo && let Some(Ok(line)) = lines.next() {
+        seen.push(line);
+    }
+    std::thread::spawn(move || for _ in lines.by_ref() {});
+    (child, seen)
+}
+
+fn start_demo(data: &Path) -> DemoStart {
+    let (child, seen) = start(data, true);
+    let after = |prefix: &str| {
+        seen.iter()
+            .find_map(|l| l.trim_start().strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("no {prefix:?} in {seen:?}"))
+            .trim()
+            .to_string()
+    };
+    let base = after("crm-tracker listening on").split_whitespace().next().unwrap().to_string();
+    let token = after("admin API token:");
+    let dashboard = after("dashboard:");
+    let password = dashboard.split("password: ").nth(1).unwrap().trim_end_matches(')').to_string();
+    DemoStart { child, base, token, password }
+}
+
+/// SIGTERM once the server answers (before, the signal ends a starting process at once).
+fn stop(child: &mut std::process::Child, base: &str) {
+    let addr = base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    std::io::Write::write_all(&mut stream, b"GET /healthz HTTP/1.0\r\n\r\n").unwrap();
+    std::io::Read::read_to_string(&mut stream, &mut String::new()).unwrap();
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+/// The demo's token and password are printed to a terminal; on a later start without
+/// `--demo` on the same file they stop working (a logged-in dashboard too), and the demo
+/// pages are gone. The demo site's leads stay.
+#[tokio::test]
+async fn a_start_without_demo_retires_the_demo_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d.redb");
+    let http = reqwest::Client::new();
+    let mut demo = start_demo(&data);
+    let leads = format!("{}/v1/leads", demo.base);
+    let status = http.get(&leads).bearer_auth(&demo.token).send().await.unwrap().status();
+    assert_eq!(status, 200);
+    let login = http
+        .post(format!("{}/v1/auth/login", demo.base))
+        .json(&json!({"username": "demo", "password": demo.password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    assert_eq!(http.get(&leads).header("cookie", &cookie).send().await.unwrap().status(), 200);
+    assert_eq!(http.get(format!("{}/demo", demo.base)).send().await.unwrap().status(), 200);
+    stop(&mut demo.child, &demo.base);
+
+    let (mut plain, seen) = start(&data, false);
+    assert!(seen.iter().any(|l| l.contains("no longer work")), "{seen:?}");
+    let base = seen[0].strip_prefix("crm-tracker listening on ").unwrap().split_whitespace().next().unwrap();
+    let leads = format!("{base}/v1/leads");
+    assert_eq!(http.get(&leads).bearer_auth(&demo.token).send().await.unwrap().status(), 401);
+    assert_eq!(http.get(&leads).header("cookie", &cookie).send().await.unwrap().status(), 401);
+    let login = http
+        .post(format!("{base}/v1/auth/login"))
+        .json(&json!({"username": "demo", "password": demo.password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 401);
+    assert_eq!(http.get(format!("{base}/demo")).send().await.unwrap().status(), 404);
+    stop(&mut plain, base);
+
+    // Said once: the next start has nothing to retire.
+    let (mut plain, seen) = start(&data, false);
+    assert!(!seen.iter().any(|l| l.contains("no longer work")), "{seen:?}");
+    let base = seen[0].strip_prefix("crm-tracker listening on ").unwrap().split_whitespace().next().unwrap();
+    stop(&mut plain, base);
+
+    // The demo again: new credentials work, the old ones stay dead.
+    let mut again = start_demo(&data);
+    let leads = format!("{}/v1/leads", again.base);
+    assert_eq!(http.get(&leads).bearer_auth(&again.token).send().await.unwrap().status(), 200);
+    assert_eq!(http.get(&leads).bearer_auth(&demo.token).send().await.unwrap().status(), 401);
+    stop(&mut again.child, &again.base);
+}

@@ -71,11 +71,18 @@ async fn admin_file(PathParam(path): PathParam<String>) -> Response {
 }
 
 /// The demo landing page, loading the demo site's script like a real site would.
+fn demo_off() -> Response {
+    ApiError::NotFound("the demo is off; start the server with --demo".into()).into_response()
+}
+
+/// The demo pages exist only while the server runs with `--demo`, even on a data file that
+/// still holds the demo site.
 async fn demo_page(State(app): State<App>, headers: HeaderMap) -> Response {
+    if !app.config.demo {
+        return demo_off();
+    }
     let client = app.read(|txn| queries::client_by_domain(txn, DEMO_DOMAIN)).await.ok().flatten();
-    let Some(client) = client else {
-        return ApiError::NotFound("the demo is off; start the server with --demo".into()).into_response();
-    };
+    let Some(client) = client else { return demo_off() };
     let Some(page) = Assets::get("demo/index.html") else {
         return ApiError::internal("demo page missing from the build").into_response();
     };
@@ -87,11 +94,17 @@ async fn demo_page(State(app): State<App>, headers: HeaderMap) -> Response {
     response
 }
 
-async fn thanks() -> Response {
+async fn thanks(State(app): State<App>) -> Response {
+    if !app.config.demo {
+        return demo_off();
+    }
     file("demo/thanks.html", None)
 }
 
-async fn demo_file(PathParam(name): PathParam<String>) -> Response {
+async fn demo_file(State(app): State<App>, PathParam(name): PathParam<String>) -> Response {
+    if !app.config.demo {
+        return demo_off();
+    }
     if name.contains("..") || name.contains('/') || name == "index.html" {
         return ApiError::NotFound("no such file".into()).into_response();
     }

@@ -48,6 +48,37 @@ pub fn get_user(txn: &ReadTransaction, username: &str) -> Result<Option<User>> {
     }
 }
 
+/// Deletes a user's sessions: they stay logged in otherwise, sessions being checked
+/// against their own record only.
+pub fn delete_sessions_of(txn: &WriteTransaction, username: &str) -> Result<()> {
+    txn.open_table(SESSIONS)?.retain(|_, v| decode::<Session>(v).map(|s| s.username != username).unwrap_or(false))?;
+    Ok(())
+}
+
+/// Deletes a user and their sessions; whether the user existed.
+pub fn delete_user(txn: &WriteTransaction, username: &str) -> Result<bool> {
+    let existed = txn.open_table(USERS)?.remove(username)?.is_some();
+    delete_sessions_of(txn, username)?;
+    Ok(existed)
+}
+
+/// Where `serve --demo` notes the admin token it made, so that a later start without
+/// `--demo` on the same file can retire the demo's credentials.
+const DEMO_TOKEN_KEY: &str = "demo_token";
+
+pub fn set_demo_token(txn: &WriteTransaction, token: Option<&Id16>) -> Result<()> {
+    let mut meta = txn.open_table(META)?;
+    match token {
+        Some(id) => meta.insert(DEMO_TOKEN_KEY, id.as_slice())?,
+        None => meta.remove(DEMO_TOKEN_KEY)?,
+    };
+    Ok(())
+}
+
+pub fn demo_token(txn: &ReadTransaction) -> Result<Option<Id16>> {
+    Ok(txn.open_table(META)?.get(DEMO_TOKEN_KEY)?.and_then(|v| v.value().try_into().ok()))
+}
+
 pub fn put_session(txn: &WriteTransaction, hash: Pair, session: &Session) -> Result<()> {
     txn.open_table(SESSIONS)?.insert(hash, encode(session)?.as_slice())?;
     Ok(())
