@@ -53,6 +53,69 @@ pub fn configured_form(event: &TrackEvent, rules: &SiteRules) -> Option<Id> {
     rules.forms.contains_key(&id).then_some(id)
 }
 
+/// Fields a login form sends once the tracker has left its password out. A submission of
+/// only these is someone signing in (often with their email as the user name), not a lead.
+const LOGIN_FIELDS: &[&str] =
+    &["log", "username", "user_login", "user_name", "login", "user", "rememberme", "remember", "remember_me"];
+/// Of those, the ones that name the account: a login form has one.
+const LOGIN_ID_FIELDS: &[&str] = &["log", "username", "user_login", "user_name", "login", "user"];
+/// Fields of site search boxes, product pages (add to cart, options) and listing filters. A
+/// submission of only these, with no email or phone, is shopping or searching, not a lead.
+const SHOP_AND_SEARCH_FIELDS: &[&str] = &[
+    "s",
+    "q",
+    "query",
+    "search",
+    "search_query",
+    "searchterm",
+    "search_term",
+    "keyword",
+    "keywords",
+    "term",
+    "quantity",
+    "qty",
+    "id",
+    "product_id",
+    "variant_id",
+    "variation_id",
+    "add_to_cart",
+    "size",
+    "color",
+    "colour",
+    "variant",
+    "option",
+    "options",
+    "sort",
+    "sort_by",
+    "orderby",
+    "order_by",
+    "filter",
+    "category",
+    "product_cat",
+    "post_type",
+    "currency",
+    "coupon",
+    "coupon_code",
+    "lang",
+    "language",
+];
+
+/// True when a form's fields show it is not one where people leave their details: a login
+/// form, a search box, an add-to-cart or filter form. Its submissions stay events only, and
+/// it is not offered as a discovered form.
+pub fn is_not_a_lead_form(fields: &BTreeMap<String, String>) -> bool {
+    let names: Vec<String> =
+        fields.iter().filter(|(_, v)| !v.trim().is_empty()).map(|(k, _)| k.to_ascii_lowercase()).collect();
+    if names.is_empty() {
+        return false;
+    }
+    let all_in = |set: &[&str]| names.iter().all(|n| set.contains(&n.as_str()));
+    if all_in(LOGIN_FIELDS) && names.iter().any(|n| LOGIN_ID_FIELDS.contains(&n.as_str())) {
+        return true;
+    }
+    all_in(SHOP_AND_SEARCH_FIELDS) && !fields.values().any(|v| email::normalize(v).is_some())
+}
+
 /// Decides whether an event makes a lead, and with what.
 pub fn candidate(event: &TrackEvent, rules: &SiteRules) -> Option<LeadCandidate> {
     let (status, source) = match event.event_type {
@@ -62,6 +125,10 @@ pub fn candidate(event: &TrackEvent, rules: &SiteRules) -> Option<LeadCandidate>
         EventType::TrackerInitialized => return None,
     };
     let form_id = configured_form(event, rules);
+    // A configured form is a lead form: the site owner said so.
+    if form_id.is_none() && event.event_type != EventType::ChatMessageSent && is_not_a_lead_form(&event.fields) {
+        return None;
+    }
     let field_rules = form_id.and_then(|id| rules.forms.get(&id)).map(Vec::as_slice).unwrap_or(&[]);
     let contact = mapping::extract_contact(&event.fields, field_rules);
     let has_email = contact.contains_key(&LeadAttr::Email);
@@ -243,6 +310,42 @@ mod tests {
         assert!(candidate(&e, &SiteRules::default()).is_none());
         let e = event(json!({"type": "tracker_initialized"}));
         assert!(candidate(&e, &SiteRules::default()).is_none());
+    }
+
+    /// Search boxes, add-to-cart and login forms on almost every shop and blog: their
+    /// submissions are not people asking to be contacted.
+    #[test]
+    fn searches_carts_and_logins_are_no_leads() {
+        let rules = SiteRules::default();
+        for fields in [
+            json!({"s": "blue shoes"}),
+            json!({"q": "pricing"}),
+            json!({"quantity": "1"}),
+            json!({"quantity": "2", "size": "M", "color": "Blue"}),
+            json!({"username": "customer.login@example.org"}),
+            json!({"log": "admin", "rememberme": "forever"}),
+            json!({"user_login": "ada"}),
+        ] {
+            let e = event(json!({"type": "form_submission", "fields": fields, "visitorId": "v"}));
+            assert!(candidate(&e, &rules).is_none(), "{fields}");
+            let e = event(json!({"type": "form_interaction", "fields": fields, "visitorId": "v"}));
+            assert!(candidate(&e, &rules).is_none(), "{fields}");
+        }
+        // Anything more, or an email typed into a search box, and it is a lead again; so is
+        // a newsletter signup, and a chat message whatever its fields.
+        for fields in [
+            json!({"s": "ada@example.org"}),
+            json!({"quantity": "1", "email": "ada@example.org"}),
+            json!({"username": "ada", "email": "ada@example.org"}),
+            json!({"q": "x", "message": "Please call me"}),
+            json!({"email": "ada@example.org"}),
+            json!({"remember": "1"}),
+        ] {
+            let e = event(json!({"type": "form_submission", "fields": fields, "visitorId": "v"}));
+            assert!(candidate(&e, &rules).is_some(), "{fields}");
+        }
+        let e = event(json!({"type": "chat_message_sent", "fields": {"q": "x", "email": "a@example.org"}}));
+        assert!(candidate(&e, &rules).is_some());
     }
 
     #[test]

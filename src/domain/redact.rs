@@ -279,7 +279,16 @@ fn is_sensitive_ascii_name(name: &[u8]) -> bool {
 /// True when a key of the event must not be stored, with its value: its name is sensitive,
 /// or it is itself a sensitive value (a card number sent as a field name).
 fn is_dropped_key(key: &str) -> bool {
-    !is_known_safe(key) && (is_sensitive_name(key) || is_sensitive_value(key))
+    !is_known_safe(key) && (is_sensitive_name(key) || is_sensitive_value(key) || is_machine_field(key))
+}
+
+/// Fields a form carries for a machine, not from the visitor: CAPTCHA tokens and answers
+/// (reCAPTCHA's `g-recaptcha-response` and hCaptcha's sit in a hidden textarea the tracker
+/// cannot tell from a visible one; Cloudflare Turnstile's `cf-turnstile-response`). Noise on
+/// a lead, and a token is a short-lived credential.
+fn is_machine_field(key: &str) -> bool {
+    let contains = |word: &[u8]| key.as_bytes().windows(word.len()).any(|w| w.eq_ignore_ascii_case(word));
+    contains(b"captcha") || contains(b"turnstile")
 }
 
 /// True when the single-field `fieldName`, read after [`redact_map`], names a field that is
@@ -727,6 +736,17 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use serde_json::json;
+
+    #[test]
+    fn captcha_tokens_are_dropped() {
+        let mut map = json!({"g-recaptcha-response": "03AFcWeA…", "h_captcha_response": "P1_ey…",
+            "cf-turnstile-response": "0.x", "Captcha": "8", "email": "ada@example.org"})
+        .as_object()
+        .unwrap()
+        .clone();
+        redact_map(&mut map);
+        assert_eq!(map.keys().collect::<Vec<_>>(), ["email"]);
+    }
 
     #[test]
     fn sensitive_names() {

@@ -67,7 +67,9 @@ impl PreparedEvent {
             None => None,
         };
         let discovery = match (form_id, event.event_type) {
-            (None, EventType::FormSubmission | EventType::FormInteraction) => {
+            (None, EventType::FormSubmission | EventType::FormInteraction)
+                if !lead_rules::is_not_a_lead_form(&event.fields) =>
+            {
                 event.form_selector.clone().or(event.form_ref.clone()).map(|selector| Discovery {
                     selector,
                     form_ref: event.form_ref.clone(),
