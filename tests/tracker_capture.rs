@@ -336,6 +336,88 @@ async fn repeats_are_sent_once_and_long_landing_urls_are_cut() {
     t.stop().await;
 }
 
+/// Classic theme scripts stop the submit in the button's click handler and post with
+/// jQuery: no submit event ever fires. The click on a valid form's submit button counts,
+/// with every field (not only a partial snapshot), once; on an invalid form it does not.
+/// Typing fires none of the page's own `formdata` handlers (a page may send from there).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submit_stopped_in_the_buttons_click_handler_is_still_captured() {
+    let Some(chrome) = browser::Browser::launch().await else { return };
+    let t = spawn_app().await;
+    let client = site(&t).await;
+    let body = r#"<form id="contact" action="/mail.php" method="post">
+        <input name="name" placeholder="Your name"><input type="email" name="email" placeholder="Email" required>
+        <input name="phone" placeholder="Phone"><textarea name="message" placeholder="Message"></textarea>
+        <button type="submit" id="send"><span class="icon">✉</span> Send</button></form><p id="status"></p>
+        <script>window.formdata = 0;
+        const f = document.getElementById('contact');
+        f.addEventListener('formdata', () => window.formdata++);
+        document.getElementById('send').addEventListener('click', e => {
+          e.preventDefault();
+          if (!f.email.value) { document.getElementById('status').textContent = 'email missing'; return; }
+          fetch('/thanks', {method: 'POST', body: new URLSearchParams({email: f.email.value})})
+            .then(() => { document.getElementById('status').textContent = 'sent'; f.reset(); });
+        });</script>"#;
+    let (site_url, _server) = browser::serve_pages(vec![("/", page(&t, &client, body))]).await;
+    let page = open(&chrome, &format!("{site_url}/")).await;
+    page.fill("input[name=name]", "Grace Hopper").await;
+    page.click("#send .icon").await; // email empty: the form is invalid, nothing is recorded
+    page.wait_for("document.getElementById('status').textContent === 'email missing'", DEADLINE).await;
+    page.fill("input[name=email]", "jquery@example.com").await;
+    page.fill("input[name=phone]", "+1 202 555 0143").await;
+    page.fill("textarea[name=message]", "Call me").await;
+    assert_eq!(page.eval("window.formdata").await, 0, "typing built no FormData of the page's form");
+    page.click("#send .icon").await;
+    page.wait_for("document.getElementById('status').textContent === 'sent'", DEADLINE).await;
+    let lead = wait_for_lead(&t, &client, "jquery@example.com", |l| l["status"] == "submitted").await;
+    assert_eq!(
+        (&lead["name"], &lead["phone"], &lead["message"]),
+        (&json!("Grace Hopper"), &json!("+1 202 555 0143"), &json!("Call me"))
+    );
+    flush_all(&page).await;
+    let subs = wait_for_events(&t, &client, "form_submission", 1).await;
+    assert_eq!(subs.len(), 1, "{subs:#?}");
+    // The page's own script built its FormData once per submit, the tracker never did.
+    assert_eq!(page.eval("window.formdata").await, 0);
+    no_exceptions(&page);
+    t.stop().await;
+}
+
+/// The privacy filter reads what a field is called, not what it offers: a select whose
+/// options mention cards, a passenger count, a cardiology department, a nights-of-stay
+/// field are ordinary fields; a card number field is still never sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ordinary_fields_near_sensitive_words_are_kept() {
+    let Some(chrome) = browser::Browser::launch().await else { return };
+    let t = spawn_app().await;
+    let client = site(&t).await;
+    let body = r#"<form id="booking" action="/thanks" method="post">
+        <label> Your email <input type="email" name="your-email"></label>
+        <label> Payment method <select name="payment"><option>Invoice</option><option>Credit card</option></select></label>
+        <label> Department <select name="menu-dept"><option>Cardiology</option><option>Dermatology</option></select></label>
+        <label> Number of passengers <input name="your-number"></label>
+        <input name="accommodation" placeholder="Number of nights">
+        <label> Card number <input name="cardnumber"></label>
+        <button>Book</button></form>"#;
+    let (site_url, _server) = browser::serve_pages(vec![("/", page(&t, &client, body))]).await;
+    let page = open(&chrome, &format!("{site_url}/")).await;
+    page.fill("input[name=your-email]", "booking@example.com").await;
+    page.fill("input[name=your-number]", "3").await;
+    page.fill("input[name=accommodation]", "2").await;
+    page.fill("input[name=cardnumber]", "4111 1111 1111 1111").await;
+    page.click("button").await;
+    page.wait_for("location.pathname === '/thanks'", DEADLINE).await;
+    let lead = wait_for_lead(&t, &client, "booking@example.com", |l| l["status"] == "submitted").await;
+    let fields = &lead["fields"];
+    assert_eq!(fields["payment"], "Invoice", "{fields:#}");
+    assert_eq!(fields["menu_dept"], "Cardiology", "{fields:#}");
+    assert_eq!(fields["your_number"], "3", "{fields:#}");
+    assert_eq!(fields["accommodation"], "2", "{fields:#}");
+    assert!(!fields.to_string().contains("4111"), "{fields:#}");
+    no_exceptions(&page);
+    t.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_form_the_browser_refuses_records_no_submission() {
     let Some(chrome) = browser::Browser::launch().await else { return };

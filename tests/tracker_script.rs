@@ -81,8 +81,8 @@ async fn site_script_has_config_etag_304_and_both_encodings() {
     assert!(!text.contains("__CRM_CONFIG__"), "the placeholder is replaced");
     assert!(text.starts_with("/*! crm-tracker"), "banner first: {}", &text[..80.min(text.len())]);
     let cfg = served_config(&text);
-    assert_eq!(cfg["clientId"], client);
-    assert_eq!(cfg["endpoint"], t.base, "endpoint from the request's Host");
+    assert_eq!(cfg["c"], client);
+    assert_eq!(cfg["e"], t.base, "endpoint from the request's Host");
 
     let etag = h(&plain_h, "etag");
     let (status, h304, body) = fetch(&t, &path, &[("If-None-Match", &etag)]).await;
@@ -160,7 +160,7 @@ async fn settings_forms_and_fields_change_the_served_config_and_etag() {
         (h(&map, "etag"), served_config(&String::from_utf8(gunzip(&body)).unwrap()))
     };
     let (etag0, cfg0) = etag_and_config().await;
-    assert!(cfg0["forms"].as_array().is_none_or(|f| f.is_empty()), "{cfg0}");
+    assert!(cfg0["f"].as_array().is_none_or(|f| f.is_empty()), "{cfg0}");
     assert_ne!(cfg0["partial"], false);
     assert_ne!(cfg0["consent"], "required");
     assert!(cfg0["chat"].is_null(), "no chat unless enabled: {cfg0}");
@@ -176,10 +176,10 @@ async fn settings_forms_and_fields_change_the_served_config_and_etag() {
     assert_ne!(etag1, etag0, "adding a form changes the ETag");
     let (status, _, _) = fetch(&t, &path, &[("If-None-Match", &etag0)]).await;
     assert_eq!(status, 200, "the old ETag no longer matches");
-    let forms = cfg1["forms"].as_array().expect("forms in config");
+    let forms = cfg1["f"].as_array().expect("forms in config");
     assert_eq!(forms.len(), 1);
-    assert_eq!(forms[0]["formId"], form_id);
-    assert_eq!(forms[0]["selectors"], json!(["#quote", "form.quote"]));
+    assert_eq!(forms[0]["i"], form_id);
+    assert_eq!(forms[0]["s"], json!(["#quote", "form.quote"]));
 
     let r = t
         .post(&format!("/v1/forms/{form_id}/fields"))
@@ -190,8 +190,8 @@ async fn settings_forms_and_fields_change_the_served_config_and_etag() {
     assert_eq!(r.status(), 201);
     let (etag2, cfg2) = etag_and_config().await;
     assert_ne!(etag2, etag1, "adding a field changes the ETag");
-    assert_eq!(cfg2["forms"][0]["fields"][0]["selector"], "#q-mail");
-    assert_eq!(cfg2["forms"][0]["fields"][0]["name"], "email");
+    assert_eq!(cfg2["f"][0]["d"][0]["s"], "#q-mail");
+    assert_eq!(cfg2["f"][0]["d"][0]["n"], "email");
 
     let r = t
         .put(&format!("/v1/clients/{client}"))
@@ -204,7 +204,7 @@ async fn settings_forms_and_fields_change_the_served_config_and_etag() {
     assert_ne!(etag3, etag2);
     assert_eq!(cfg3["partial"], false);
     assert_eq!(cfg3["consent"], "required");
-    assert_eq!(cfg3["honeypot"], "website");
+    assert_eq!(cfg3["h"], "website");
     assert!(cfg3["chat"].is_object(), "{cfg3}");
     assert_eq!(cfg3["chatSrc"], format!("{}/script/chat.js", t.base));
 
@@ -212,7 +212,7 @@ async fn settings_forms_and_fields_change_the_served_config_and_etag() {
     assert_eq!(r.status(), 200);
     let (etag4, cfg4) = etag_and_config().await;
     assert_ne!(etag4, etag3);
-    assert!(cfg4["forms"].as_array().is_none_or(|f| f.is_empty()), "an inactive form is not sent: {cfg4}");
+    assert!(cfg4["f"].as_array().is_none_or(|f| f.is_empty()), "an inactive form is not sent: {cfg4}");
     t.stop().await;
 }
 
@@ -239,8 +239,8 @@ async fn config_is_html_safe() {
     let text = String::from_utf8(body).unwrap();
     assert!(!text.contains("</script"), "the config cannot close a <script> element");
     let cfg = served_config(&text);
-    assert_eq!(cfg["honeypot"], hostile, "escaped, not altered");
-    assert_eq!(cfg["forms"][0]["selectors"][0], "form[data-x=\"a&b\"] > .c");
+    assert_eq!(cfg["h"], hostile, "escaped, not altered");
+    assert_eq!(cfg["f"][0]["s"][0], "form[data-x=\"a&b\"] > .c");
     t.stop().await;
 }
 

@@ -22,26 +22,26 @@ const { version } = JSON.parse(readFileSync(new URL("package.json", here)));
 // Configs as the server serves them (src/app/script.rs config_json: serde_json objects, so keys
 // sorted; keys at their default left out).
 const TYPICAL_CONFIG = JSON.stringify({
-  clientId: "0193a0b4-6f6a-7c3e-9d2a-5b1c2d3e4f50",
-  endpoint: "https://tracker.example.com",
+  c: "0193a0b4-6f6a-7c3e-9d2a-5b1c2d3e4f50",
+  e: "https://tracker.example.com",
 });
 const OTHER_CONFIGS = {
   // tests/tracker_script.rs size_budget: one configured form with one field, a honeypot
   "one form": JSON.stringify({
-    clientId: "0193a0b4-6f6a-7c3e-9d2a-5b1c2d3e4f50",
-    endpoint: "http://127.0.0.1:41234",
-    forms: [{ fields: [{ name: "email", selector: "#email" }],
-      formId: "0193a0b4-7a1b-7c3e-8d2a-6b1c2d3e4f51", selectors: ["#contact"] }],
-    honeypot: "website",
+    c: "0193a0b4-6f6a-7c3e-9d2a-5b1c2d3e4f50",
+    e: "http://127.0.0.1:41234",
+    f: [{ d: [{ n: "email", s: "#email" }],
+      i: "0193a0b4-7a1b-7c3e-8d2a-6b1c2d3e4f51", s: ["#contact"] }],
+    h: "website",
   }),
   // a form with two fields and the chat widget
   heavy: JSON.stringify({
     chat: { title: "Questions? Ask Example Ltd" },
     chatSrc: "https://tracker.example.com/script/chat.js",
-    clientId: "0193a0b4-6f6a-7c3e-9d2a-5b1c2d3e4f50",
-    endpoint: "https://tracker.example.com",
-    forms: [{ fields: [{ name: "email", selector: "#email" }, { name: "name", selector: "#fullname" }],
-      formId: "0193a0b4-7a1b-7c3e-8d2a-6b1c2d3e4f51", selectors: ["#contact"] }],
+    c: "0193a0b4-6f6a-7c3e-9d2a-5b1c2d3e4f50",
+    e: "https://tracker.example.com",
+    f: [{ d: [{ n: "email", s: "#email" }, { n: "name", s: "#fullname" }],
+      i: "0193a0b4-7a1b-7c3e-8d2a-6b1c2d3e4f51", s: ["#contact"] }],
   }),
 };
 

@@ -43,13 +43,14 @@ impl Built {
     }
 }
 
-/// The site's settings as the tracker reads them. Keys at their default are left out (the
-/// tracker assumes the defaults): every byte here is sent to every visitor.
+/// The site's settings as the tracker reads them (tracker/src/tracker.js lists the keys).
+/// Keys at their default are left out (the tracker assumes the defaults), and the keys most
+/// sites have are one letter: every byte here is sent to every visitor.
 pub fn config_json(site: &Site, base: &str) -> String {
     let c = &site.client;
     let mut cfg = Map::new();
-    cfg.insert("clientId".into(), json!(c.client_id));
-    cfg.insert("endpoint".into(), json!(base));
+    cfg.insert("c".into(), json!(c.client_id));
+    cfg.insert("e".into(), json!(base));
     let forms: Vec<Value> = site
         .bundle
         .forms
@@ -58,16 +59,13 @@ pub fn config_json(site: &Site, base: &str) -> String {
         .map(|f| {
             let selectors: Vec<&String> =
                 std::iter::once(&f.form.form_selector).chain(&f.form.alternative_selectors).collect();
-            let fields: Vec<Value> = f
-                .fields
-                .iter()
-                .map(|(field, _)| json!({"selector": field.field_selector, "name": field.field_name}))
-                .collect();
-            json!({"formId": f.form.form_id, "selectors": selectors, "fields": fields})
+            let fields: Vec<Value> =
+                f.fields.iter().map(|(field, _)| json!({"s": field.field_selector, "n": field.field_name})).collect();
+            json!({"i": f.form.form_id, "s": selectors, "d": fields})
         })
         .collect();
     if !forms.is_empty() {
-        cfg.insert("forms".into(), Value::Array(forms));
+        cfg.insert("f".into(), Value::Array(forms));
     }
     if !c.config.partial_capture {
         cfg.insert("partial".into(), json!(false));
@@ -76,7 +74,7 @@ pub fn config_json(site: &Site, base: &str) -> String {
         cfg.insert("consent".into(), json!("required"));
     }
     if let Some(h) = &c.config.honeypot_field {
-        cfg.insert("honeypot".into(), json!(h));
+        cfg.insert("h".into(), json!(h));
     }
     if c.config.chat_widget {
         cfg.insert("chat".into(), json!({"title": format!("Questions? Ask {}", c.name)}));

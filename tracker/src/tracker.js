@@ -3,12 +3,13 @@
  *
  * Built by build.mjs into dist/tracker.min.js. The server serves that file with the
  * identifier __CRM_CONFIG__ (it must appear exactly once in this file) replaced by the
- * site's JSON config. Keys holding their default are left out by the server:
- *   clientId, endpoint                  always
- *   forms     [{formId, selectors: [css…], fields: [{selector, name}]}]         default []
+ * site's JSON config. Keys holding their default are left out by the server; the keys most
+ * sites have are one letter (every visitor downloads them):
+ *   c, e      the clientId and the endpoint (the server's base URL)              always
+ *   f         configured forms [{i: formId, s: [css…], d: [{s: css, n: name}]}]  default []
  *   partial   false turns partial capture off                                  default true
  *   consent   "required": no partial capture until crmTracker.consent(true)     default "none"
- *   honeypot  name of a hidden honeypot input whose value is sent               default null
+ *   h         name of a hidden honeypot input whose value is sent               default null
  *   chat      {title, greeting?, color?} and chatSrc (URL of chat.js)           default null
  *   debug     true logs to the console (also ?crm_debug=1 in the page URL)     default false
  *
@@ -22,8 +23,9 @@
  * - one capture-phase listener per event type on window, so every <form> is seen, including
  *   forms added after load and forms whose own handler calls preventDefault and sends with
  *   fetch; it never calls preventDefault and never submits anything itself;
- * - form_submission on `submit` (the browser fires it only for valid forms, also for requestSubmit())
- *   and on form.submit() (which fires no event: HTMLFormElement.prototype.submit is wrapped);
+ * - form_submission on `submit` (the browser fires it only for valid forms, also for requestSubmit()),
+ *   on form.submit() (which fires no event: HTMLFormElement.prototype.submit is wrapped) and on
+ *   a click on a valid form's submit button (whose own click handler may stop the submit);
  *   not again for the same values (a double click, a validate-then-submit() script);
  * - form_interaction ("partial capture") when a field holding an email is changed and left
  *   (`change`), and, when the page is hidden, for every form changed since it was last sent
@@ -41,7 +43,9 @@
  *    timestamp (ms since 1970), sessionId, visitorId (also UUID v7),
  *    page: location.href, attribution: {landingPage, referrer} of the first visit (the server
  *    drops a referrer from the landing page's own site),
- *    formId, formSelector, formStartedAt (ms), trigger ("submit" | "blur" | "pagehide"),
+ *    formId (the configured form's id, else the form's id or name attribute; none for a form
+ *    with neither: its position on the page would change with the page), formSelector,
+ *    formStartedAt (ms), trigger ("submit" | "blur" | "pagehide"),
  *    fields: {name: value}, formProgress: number of fields}          (the form keys: form events only)
  *
  * Field names: a configured field's name, else the name attribute (unless meaningless: Gravity
@@ -59,10 +63,12 @@
  *   optOut() is the switch that stops everything, submissions included, and forgets the visitor.
  * - Never sent: button/file/image/password/search/reset inputs, hidden inputs (except utm_* and
  *   the configured honeypot), anything inside (or marked) [data-crm-ignore], and fields whose
- *   name, id, label, placeholder or autocomplete holds a sensitive word (password, card, cvv,
- *   security, iban, routing, account number; ssn, cc, pin, otp as whole words once camelCase and
- *   _ are split, so company, spinach, opinion pass; cc-* autocomplete). Card numbers in other
- *   fields are redacted by the server (Luhn check).
+ *   name, id, label, placeholder or autocomplete holds a sensitive word (password, pass but not
+ *   passenger or passion, card but not cardiology, cvv, security, iban, routing, account number;
+ *   ssn, cc, pin, otp as whole words once camelCase and _ are split, so company, spinach, opinion
+ *   pass; cc-* autocomplete). A label is read without the text of the field inside it (a
+ *   select's options: "Payment method" offering "Credit card" is not a card field). Card numbers
+ *   in other fields are redacted by the server (Luhn check).
  *
  * Public API, on window.crmTracker only:
  *   consent(granted)  allow (true) or revoke (false) partial capture (needed when consent is required); remembered
@@ -78,7 +84,7 @@
 !function (C) {
   try {
     var D = document, N = navigator, L = location,
-      URL_ = C.endpoint + "/v1/track/batch",
+      URL_ = C.e + "/v1/track/batch",
       EMAIL = /\S@\S+\.\w/,
       tries = 0, // consecutive failed sends (backoff)
       O, // opted out
@@ -121,7 +127,7 @@
       // text/plain;charset=UTF-8: no CORS preflight.
       send = (b, c, body) => {
         if (b || !F) {
-          body = JSON.stringify({ clientId: C.clientId, events: c = P.q.slice(0, 10) });
+          body = JSON.stringify({ clientId: C.c, events: c = P.q.slice(0, 10) });
           c[0] && (b ? N.sendBeacon(URL_, body) : (F = 1, fetch(URL_, { method: "POST", keepalive: 1, body })
             // 2xx: stored; other 4xx: refused for good. Both leave the queue. 408 (the upload
             // stalled) and 429 are retried like 5xx.
@@ -141,22 +147,22 @@
       // a value) or form_interaction (partial capture allowed and a field holds an email).
       // State kept on the form element: s startedAt, d changed since last sent, r {key: value}
       // of every field seen (values of fields since removed: multi-step forms).
-      lead = (f, trig, k, s = f._crm ||= { r: {}, s: now() }, c = C.forms?.find(c => is(f, c.selectors)),
+      lead = (f, trig, k, s = f._crm ||= { r: {}, s: now() }, c = C.f?.find(c => is(f, c.s)),
         // getAttribute, not f.id / f.name: an <input name="id"> shadows those properties
-        id = f.getAttribute("id"), nm = f.getAttribute("name"), cl = f.classList[0], i = [...D.forms].indexOf(f) + 1,
-        o = {}, p = {}, m = 0, v = "", fd = new FormData(f), el, t, ph, lab, g) => {
+        id = f.getAttribute("id"), nm = f.getAttribute("name"), cl = f.classList[0],
+        o = {}, p = {}, m = 0, v = "", fd, el, t, ph, lab, g) => {
         for (el of f.elements) {
           t = el.type; g = el.name; ph = el.placeholder;
-          lab = el.labels?.[0]?.textContent || el.ariaLabel || el.ariaLabelledByElements?.[0]?.textContent;
+          lab = el.labels?.[0]?.textContent.replace(el.textContent, "") || el.ariaLabel || el.ariaLabelledByElements?.[0]?.textContent;
           !is(el, "[data-crm-ignore]") &&
             // types button, fieldset, file, hidden, image, object/output, password, submit, search,
             // reset (hidden allowed for utm_* and the honeypot), then the sensitive words
-            !/^([bfhiop]|su|sea|res)|pass|pwd|card|cv[vc]|secur|iban|routing|acc.*num|\b(ssn|cc|pin|otp)\b/.test(
-              [/^utm_/.test(g) || g == C.honeypot ? "" : t, g, el.id, lab, ph, el.autocomplete].join(" ").replace(/(?=[A-Z][a-z])|_/g, " ").toLowerCase()) &&
-            (o[c?.fields?.find(x => is(el, x.selector))?.name ||
+            !/^([bfhiop]|su|sea|res)|pass(?!e?n|i)|pwd|card(?!i)|cv[vc]|secur|iban|routing|acc\S* ?num|\b(ssn|cc|pin|otp)\b/.test(
+              [/^utm_/.test(g) || g == C.h ? "" : t, g, el.id, lab, ph, el.autocomplete].join(" ").replace(/(?=[A-Z][a-z])|_/g, " ").toLowerCase()) &&
+            (o[c?.d?.find(x => is(el, x.s))?.n ||
               ((/bo|di/.test(t) /* checkbox, radio */ || !/^input_|\[/.test(g)) && g || lab || ph || el.id).toLowerCase().match(/[\p{L}\p{N}]+/gu)?.join("_") || g || t] =
               // FormData: only checked boxes and radios, every selected option
-              g ? fd.getAll(g).join(", ") : el.value)
+              g && /bo|di|mu/.test(t) ? (fd ||= new FormData(f)).getAll(g).join(", ") : el.value)
         }
         o = s.r = { ...s.r, ...o };
         if (!trig) return s.d = 1;
@@ -167,7 +173,7 @@
         // a submission with the values of this form's last one is not sent again: a double
         // click, or a script that stops the submit event, validates, then calls form.submit()
         (trig > "s" /* submit */ ? v != s.l && (s.l = v) : CG && PO && EMAIL.test(v)) && (s.d = 0, track(trig > "s" ? "form_submission" : "form_interaction", {
-          formId: c?.formId || id || nm || "form-" + i,
+          formId: c?.i || id || nm,
           formSelector: id ? "#" + CSS.escape(id) : "form" + (nm ? "[name=" + CSS.escape(nm) + "]" : cl ? "." + CSS.escape(cl) : ""),
           formStartedAt: s.s, trigger: trig, fields: p, formProgress: m
         }))
@@ -194,6 +200,11 @@
     // same result and errors, also when another script wrapped it before)
     var FP = HTMLFormElement.prototype, FS = FP.submit;
     FP.submit = function () { T(lead)(this, "submit"); return FS.call(this) };
+    // A click on a submit button of a valid form counts as its submission, as it happens:
+    // the button's own handler may stop the submit (a jQuery theme's click → preventDefault
+    // → $.post), and then no submit event follows. When one does, it finds these values
+    // sent already (s.l). :valid asks without firing the page's `invalid` handlers.
+    on("click", e => (e = is(e, "button,input"))?.type == "submit" && (e = e.form)?.matches(":valid") && lead(e, "submit"));
     on("input", e => e.form && lead(e.form));
     on("change", e => e.form && EMAIL.test(e.value) && lead(e.form, "blur"));
     on("visibilitychange", () => D.hidden && ([...D.forms].map(f => f._crm?.d && lead(f, "pagehide")), send(1)));
