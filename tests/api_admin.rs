@@ -361,3 +361,41 @@ async fn event_lists_page_through_every_event_once() {
     assert!(submissions.contains(&of_lead[0]));
     t.stop().await;
 }
+
+/// Well-formed requests that do not fit say which field or parameter is wrong, never
+/// "invalid JSON"; a parameter an endpoint does not take is refused (a typo would
+/// otherwise drop a filter silently), and so is a time range that ends before it starts.
+#[tokio::test]
+async fn requests_that_do_not_fit_name_the_field_or_parameter() {
+    let t = spawn_app().await;
+    let check = |r: reqwest::Response, field: &'static str, says: &'static str| async move {
+        assert_eq!(r.status(), 400);
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["error"]["code"], "validation_failed", "{v}");
+        assert_eq!(v["error"]["field"], field, "{v}");
+        assert!(v["error"]["message"].as_str().unwrap().contains(says), "{v}");
+    };
+    check(t.post("/v1/tokens").json(&json!({})).send().await.unwrap(), "name", "is required").await;
+    let lead = uuid::Uuid::now_v7();
+    check(
+        t.put(&format!("/v1/leads/{lead}")).json(&json!({"status": 5})).send().await.unwrap(),
+        "status",
+        "wrong type (a number)",
+    )
+    .await;
+    let r = t.put(&format!("/v1/leads/{lead}")).json(&json!([])).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        (&v["error"]["code"], &v["error"]["message"]),
+        (&json!("invalid_body"), &json!("the body must be a JSON object"))
+    );
+
+    check(t.get("/v1/leads?stauts=new").send().await.unwrap(), "stauts", "not a parameter of this endpoint").await;
+    check(t.get("/v1/events?clientid=x").send().await.unwrap(), "clientid", "clientId").await;
+    check(t.get("/v1/leads?from=2025-02-01&to=2025-01-01").send().await.unwrap(), "to", "before from").await;
+    check(t.get("/v1/leads?from=2025-01-01T00:00:00+02:00").send().await.unwrap(), "from", "%2B").await;
+    let r = t.get("/v1/leads?from=2025-01-01T00:00:00%2B02:00&to=2025-01-01").send().await.unwrap();
+    assert_eq!(r.status(), 200, "the same day, through its end");
+    t.stop().await;
+}

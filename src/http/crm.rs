@@ -59,7 +59,7 @@ async fn put_config(
 }
 
 #[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct LimitQuery {
     limit: Option<String>,
 }
@@ -92,7 +92,7 @@ async fn replay_job(_: Admin, State(app): State<App>, PathParam(id): PathParam<S
 }
 
 #[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct DeadLetterQuery {
     client_id: Option<String>,
     limit: Option<String>,
@@ -109,7 +109,7 @@ async fn dead_letters(
 }
 
 #[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ExportQuery {
     client_id: Option<String>,
     email: Option<String>,

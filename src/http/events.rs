@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::auth::Admin;
 use super::error::{ApiError, ApiResult};
 use super::extract::{QueryParams, nonempty, parse_id};
-use super::leads::{parse_cursor, parse_limit, parse_time};
+use super::leads::{parse_cursor, parse_limit, parse_range};
 use crate::app::App;
 use crate::domain::model::EventType;
 use crate::store::queries::{self, EventFilter};
@@ -19,7 +19,7 @@ pub fn router() -> Router<App> {
 }
 
 #[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct EventQuery {
     client_id: Option<String>,
     lead_id: Option<String>,
@@ -32,6 +32,7 @@ struct EventQuery {
 }
 
 async fn list(_: Admin, State(app): State<App>, QueryParams(q): QueryParams<EventQuery>) -> ApiResult<Json<Value>> {
+    let (from, to) = parse_range(&q.from, &q.to)?;
     let filter = EventFilter {
         client_id: nonempty(&q.client_id).map(|c| parse_id("clientId", c)).transpose()?,
         lead_id: nonempty(&q.lead_id).map(|c| parse_id("leadId", c)).transpose()?,
@@ -45,8 +46,8 @@ async fn list(_: Admin, State(app): State<App>, QueryParams(q): QueryParams<Even
                 })
             })
             .transpose()?,
-        from: parse_time("from", &q.from, false)?,
-        to: parse_time("to", &q.to, true)?,
+        from,
+        to,
     };
     let cursor = parse_cursor(&q.cursor)?;
     let limit = parse_limit(&q.limit)?;

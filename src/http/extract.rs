@@ -89,17 +89,59 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
+        let top = path == "." || path.is_empty();
         match inner.classify() {
+            // serde_json reports a number or list where an enum's name belongs as a syntax
+            // error ("expected value"); in JSON that parses, it is the field's type.
+            Category::Syntax if !top && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() => {
+                let got = serde_json::from_slice::<serde_json::Value>(bytes)
+                    .ok()
+                    .and_then(|v| v.pointer(&format!("/{}", path.replace('.', "/"))).map(json_kind));
+                ApiError::Validation {
+                    message: match got {
+                        Some(kind) => format!("has the wrong type ({kind}); see the API reference for its values"),
+                        None => "has the wrong type; see the API reference for its values".into(),
+                    },
+                    field: path,
+                }
+            }
             // Broken syntax has no field to blame; the error names the line and column.
             Category::Syntax | Category::Eof | Category::Io => {
                 ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {inner}"))
             }
-            Category::Data if path == "." || path.is_empty() => {
-                ApiError::bad_request("invalid_json", format!("the body is not valid: {inner}"))
-            }
+            Category::Data if top => whole_body_error(&inner),
             Category::Data => ApiError::Validation { field: path, message: inner.to_string() },
         }
     })
+}
+
+/// What kind of JSON value this is, for error messages.
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// A well-formed body that does not fit as a whole: a required field is missing (named
+/// like any other field error), or the body is not an object at all.
+fn whole_body_error(inner: &serde_json::Error) -> ApiError {
+    let text = inner.to_string();
+    let quoted = |prefix: &str| text.strip_prefix(prefix).and_then(|rest| rest.split('`').next()).map(str::to_string);
+    if let Some(field) = quoted("missing field `") {
+        return ApiError::Validation { field, message: "is required".into() };
+    }
+    if let Some(field) = quoted("unknown field `") {
+        return ApiError::Validation { field, message: "is not a field of this request".into() };
+    }
+    if text.starts_with("invalid type") || text.starts_with("invalid length") {
+        return ApiError::bad_request("invalid_body", "the body must be a JSON object");
+    }
+    ApiError::bad_request("invalid_body", format!("the body is not valid: {text}"))
 }
 
 /// Query parameters of type `T`; errors name the parameter.
@@ -113,15 +155,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(de).map(QueryParams).map_err(|e| {
             let path = e.path().to_string();
+            let text = e.into_inner().to_string();
+            // A parameter this endpoint does not take: a typo would otherwise silently drop
+            // a filter.
+            if let Some(rest) = text.strip_prefix("unknown field `")
+                && let Some((name, known)) = rest.split_once('`')
+            {
+                let known = known.trim_start_matches(", ").replace('`', "");
+                return ApiError::invalid_param(name, format!("is not a parameter of this endpoint ({known})"));
+            }
             if path != "." && !path.is_empty() {
-                return ApiError::invalid_param(&path, e.into_inner());
+                return ApiError::invalid_param(&path, text);
             }
             // A whole-query error: most often a parameter given twice.
             match repeated_param(query) {
                 Some(name) => ApiError::invalid_param(&name, "is given more than once; send it once"),
-                None => {
-                    ApiError::bad_request("invalid_query", format!("the query string is not valid: {}", e.into_inner()))
-                }
+                None => ApiError::bad_request("invalid_query", format!("the query string is not valid: {text}")),
             }
         })
     }
@@ -214,6 +263,34 @@ mod tests {
         }
         let (code, _) = code_and_message(parse_json::<Update>(b"{\"limit\": \"x\"}").unwrap_err());
         assert_eq!(code, "field:limit");
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Named {
+        name: String,
+        kind: Option<Kind>,
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(rename_all = "snake_case")]
+    enum Kind {
+        One,
+    }
+
+    /// Valid JSON that does not fit is the request's fault, field by field: never
+    /// "invalid JSON".
+    #[test]
+    fn well_formed_bodies_that_do_not_fit_name_the_field() {
+        let (code, message) = code_and_message(parse_json::<Named>(b"{}").unwrap_err());
+        assert_eq!((code.as_str(), message.as_str()), ("field:name", "is required"));
+        let (code, message) = code_and_message(parse_json::<Named>(b"{\"name\": \"a\", \"kind\": 5}").unwrap_err());
+        assert_eq!(code, "field:kind");
+        assert!(message.contains("wrong type (a number)"), "{message}");
+        for body in ["[]", "5", "\"x\""] {
+            let (code, message) = code_and_message(parse_json::<Named>(body.as_bytes()).unwrap_err());
+            assert_eq!((code.as_str(), message.as_str()), ("invalid_body", "the body must be a JSON object"), "{body}");
+        }
     }
 
     #[test]

@@ -30,7 +30,7 @@ pub fn router() -> Router<App> {
 pub const MAX_LIMIT: usize = 500;
 
 #[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LeadQuery {
     client_id: Option<String>,
     status: Option<String>,
@@ -46,11 +46,24 @@ pub struct LeadQuery {
 pub fn parse_time(name: &str, v: &Option<String>, end_of_day: bool) -> ApiResult<Option<Timestamp>> {
     let Some(text) = nonempty(v) else { return Ok(None) };
     let ts = Timestamp::parse_flexible(text).ok_or_else(|| {
-        ApiError::invalid_param(name, format!("{text:?} is not a date (2025-10-22) or RFC 3339 time"))
+        // A `+` in a URL query is a space: `+02:00` arrives as ` 02:00`.
+        let hint = if text.contains(' ') { "; write a + in a time zone as %2B" } else { "" };
+        ApiError::invalid_param(name, format!("{text:?} is not a date (2025-10-22) or RFC 3339 time{hint}"))
     })?;
     // `to=2025-10-22` means "through that day".
     let is_date = text.len() == 10;
     Ok(Some(if end_of_day && is_date { ts.plus_millis(86_400_000 - 1) } else { ts }))
+}
+
+/// The `from` and `to` parameters; `to` before `from` is a mistake, not an empty answer.
+pub fn parse_range(from: &Option<String>, to: &Option<String>) -> ApiResult<(Option<Timestamp>, Option<Timestamp>)> {
+    let (from, to) = (parse_time("from", from, false)?, parse_time("to", to, true)?);
+    if let (Some(f), Some(t)) = (from, to)
+        && t < f
+    {
+        return Err(ApiError::invalid_param("to", "is before from; swap them"));
+    }
+    Ok((from, to))
 }
 
 pub fn parse_limit(v: &Option<String>) -> ApiResult<usize> {
@@ -69,6 +82,7 @@ pub fn parse_cursor(v: &Option<String>) -> ApiResult<Option<Id>> {
 
 impl LeadQuery {
     fn filter(&self) -> ApiResult<LeadFilter> {
+        let (from, to) = parse_range(&self.from, &self.to)?;
         Ok(LeadFilter {
             client_id: nonempty(&self.client_id).map(|c| parse_id("clientId", c)).transpose()?,
             status: nonempty(&self.status)
@@ -88,8 +102,8 @@ impl LeadQuery {
                 .map(|e| email::normalize(e).ok_or_else(|| ApiError::invalid_param("email", "is not an email address")))
                 .transpose()?,
             q: nonempty(&self.q).map(str::to_string),
-            from: parse_time("from", &self.from, false)?,
-            to: parse_time("to", &self.to, true)?,
+            from,
+            to,
         })
     }
 }

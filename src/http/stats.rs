@@ -17,7 +17,7 @@ pub fn router() -> Router<App> {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct OverviewQuery {
     client_id: Option<String>,
     days: Option<String>,
