@@ -120,9 +120,13 @@ pub enum ExportCommand {
         /// Output format.
         #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
         format: ExportFormat,
-        /// Write to this file instead of standard output (replaced if it exists).
+        /// Write to this file instead of standard output (readable by you only); refused
+        /// if it exists, unless --force.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Replace an existing --out file.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -199,8 +203,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             add_client(&cli.data, domain, name, public_url)
         }
         Command::Backup(args) => backup::run(&cli.data, args),
-        Command::Export { command: ExportCommand::Leads { client, format, out } } => {
-            export::run(&cli.data, client, format, out)
+        Command::Export { command: ExportCommand::Leads { client, format, out, force } } => {
+            export::run(&cli.data, client, format, out, force)
         }
     }
 }

@@ -148,6 +148,29 @@ async fn one_off_commands_and_graceful_shutdown() {
     assert!(ok);
     let lead: Value = serde_json::from_str(nd.lines().next().unwrap()).unwrap();
     assert_eq!(lead["email"], "cli@example.com");
+
+    // To a file: only its owner may read it, an existing one is kept unless --force, and a
+    // clientId no site has is named rather than exported as nothing.
+    let file = dir.path().join("leads.csv");
+    let args = ["export", "leads", "--out", file.to_str().unwrap()];
+    let (ok, _, err) = process::run(&data, &args, None);
+    assert!(ok && err.contains("Exported 1 leads"), "{err}");
+    assert!(std::fs::read_to_string(&file).unwrap().contains("cli@example.com"));
+    #[cfg(unix)]
+    {
+        assert_eq!(mode(&file), 0o600);
+        assert_eq!(mode(&data), 0o600, "the data file holds personal data too");
+    }
+    let (ok, _, err) = process::run(&data, &args, None);
+    assert!(!ok && err.contains("already exists") && err.contains("--force"), "{err}");
+    let (ok, _, err) = process::run(&data, &[&args[..], &["--force"]].concat(), None);
+    assert!(ok, "{err}");
+    let nobody = uuid::Uuid::now_v7().to_string();
+    let (ok, out, err) = process::run(&data, &["export", "leads", "--client", &nobody], None);
+    assert!(
+        !ok && out.is_empty() && err.contains(&format!("no site in {} has clientId {nobody}", data.display())),
+        "{err}"
+    );
 }
 
 #[test]

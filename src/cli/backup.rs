@@ -43,18 +43,19 @@ fn server_url(text: &str) -> Result<reqwest::Url, String> {
 }
 
 /// Refuses an `--out` that would destroy something: a directory, the data file itself (by
-/// any path), or an existing file without `--force`.
-fn check_out(out: &Path, data: &Path, force: bool) -> anyhow::Result<()> {
+/// any path), or an existing file without `--force`. `what` names what is written, and
+/// `example` a file name for it.
+pub(super) fn check_out(out: &Path, data: &Path, force: bool, what: &str, example: &str) -> anyhow::Result<()> {
     let text = out.as_os_str().to_string_lossy();
     if text.ends_with('/') || out.is_dir() {
         bail!(
-            "--out {} is a directory; name the backup file, e.g. --out {}",
+            "--out {} is a directory; name the {what} file, e.g. --out {}",
             out.display(),
-            out.join("crm-tracker-backup.redb").display()
+            out.join(example).display()
         );
     }
     if same_file(out, data) {
-        bail!("--out {} is the data file itself; write the backup to another path", out.display());
+        bail!("--out {} is the data file itself; write the {what} to another path", out.display());
     }
     if !force && std::fs::symlink_metadata(out).is_ok() {
         bail!("{} already exists; remove it, choose another --out, or pass --force to replace it", out.display());
@@ -63,7 +64,7 @@ fn check_out(out: &Path, data: &Path, force: bool) -> anyhow::Result<()> {
 }
 
 pub fn run(data: &Path, args: BackupArgs) -> anyhow::Result<()> {
-    check_out(&args.out, data, args.force)?;
+    check_out(&args.out, data, args.force, "backup", "crm-tracker-backup.redb")?;
     if let Some(server) = &args.server {
         let token = args.token.as_deref().context("--server needs --token (or CRM_TRACKER_TOKEN)")?;
         let size = online(server, token, &args.out)?;

@@ -9,7 +9,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::ExportFormat;
-use super::data_file::{open_error, require_readable, same_file};
+use super::data_file::{open_error, require_readable};
 use crate::store::schema::{self, SCHEMA_VERSION};
 use crate::store::{CACHE_BYTES, Store, StoreError, queries, tables};
 
@@ -85,21 +85,46 @@ fn open(data: &Path) -> anyhow::Result<Source> {
     }
 }
 
-pub fn run(data: &Path, client: Option<String>, format: ExportFormat, out: Option<PathBuf>) -> anyhow::Result<()> {
+pub fn run(
+    data: &Path,
+    client: Option<String>,
+    format: ExportFormat,
+    out: Option<PathBuf>,
+    force: bool,
+) -> anyhow::Result<()> {
     use crate::domain::export;
     let client = client
         .map(|c| uuid::Uuid::parse_str(c.trim()).with_context(|| format!("--client {c:?} is not a clientId")))
         .transpose()?;
-    if let Some(path) = &out
-        && same_file(path, data)
-    {
-        bail!("--out {} is the data file itself; write the export to another path", path.display());
+    let example = match format {
+        ExportFormat::Csv => "leads.csv",
+        ExportFormat::Ndjson => "leads.ndjson",
+    };
+    if let Some(path) = &out {
+        super::backup::check_out(path, data, force, "export", example)?;
     }
     let source = open(data)?;
-    let mut writer: Box<dyn Write> = match &out {
+    if let Some(id) = client
+        && queries::get_client(&source.begin_read()?, &id)?.is_none()
+    {
+        bail!("no site in {} has clientId {id}", data.display());
+    }
+    // A file is written under a temporary name beside it (readable by its owner only: it
+    // holds personal data) and takes its name when complete: never half an export.
+    let mut file = match &out {
         Some(path) => {
-            Box::new(std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| open_error(path, "writing", &e))?))
+            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            Some(
+                tempfile::Builder::new()
+                    .prefix(".crm-export-")
+                    .tempfile_in(dir)
+                    .map_err(|e| open_error(path, "writing", &e))?,
+            )
         }
+        None => None,
+    };
+    let mut writer: Box<dyn Write> = match &file {
+        Some(tmp) => Box::new(std::io::BufWriter::new(tmp.as_file().try_clone()?)),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
     if matches!(format, ExportFormat::Csv) {
@@ -124,7 +149,10 @@ pub fn run(data: &Path, client: Option<String>, format: ExportFormat, out: Optio
         }
     }
     writer.flush()?;
-    if let Some(path) = out {
+    drop(writer);
+    if let (Some(tmp), Some(path)) = (file.take(), out) {
+        tmp.as_file().sync_all()?;
+        tmp.persist(&path).map_err(|e| open_error(&path, "writing", &e.error))?;
         eprintln!("Exported {n} leads to {}", path.display());
     }
     Ok(())

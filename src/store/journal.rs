@@ -44,7 +44,7 @@ use redb::{BackendError, StorageBackend};
 use std::fs::{File, OpenOptions};
 use std::io::{self, ErrorKind};
 use std::ops::Bound;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -152,7 +152,9 @@ impl JournaledFile {
             in_use => in_use,
         })?;
         let existed = data.exists();
-        let data_file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(data)?;
+        // A new data file holds personal data: readable by its owner only.
+        let data_file =
+            OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(0o600).open(data)?;
         if !existed && has_records(&journal)? {
             // Commits without the file they belong to: replaying them into a new file would
             // make a broken one. Nothing is written; the user decides.
@@ -216,7 +218,7 @@ pub fn recover(data: &Path) -> Result<bool, OpenError> {
 fn lock_journal(path: &Path) -> Result<File, OpenError> {
     loop {
         let created = !path.exists();
-        let file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)?;
+        let file = OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(0o600).open(path)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => return Err(OpenError::InUse),
