@@ -418,6 +418,32 @@ async fn ordinary_fields_near_sensitive_words_are_kept() {
     t.stop().await;
 }
 
+/// Builders' generated names say nothing (Ninja Forms' nf-field-5, Webflow's bare "field"):
+/// the label or placeholder names the field instead, and the lead gets its name and message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn meaningless_builder_names_take_their_labels() {
+    let Some(chrome) = browser::Browser::launch().await else { return };
+    let t = spawn_app().await;
+    let client = site(&t).await;
+    let body = r#"<form id="nf-form-1" action="/thanks" method="post">
+        <label for="nf-field-5">Name</label><input id="nf-field-5" name="nf-field-5">
+        <label for="nf-field-6">Email</label><input id="nf-field-6" name="nf-field-6" type="email">
+        <textarea id="field" name="field" placeholder="How can we help?"></textarea>
+        <button>Send</button></form>"#;
+    let (site_url, _server) = browser::serve_pages(vec![("/", page(&t, &client, body))]).await;
+    let page = open(&chrome, &format!("{site_url}/")).await;
+    page.fill("#nf-field-5", "Mary Winston").await;
+    page.fill("#nf-field-6", "ninja@example.com").await;
+    page.fill("#field", "A quote for 3 rooms").await;
+    page.click("button").await;
+    page.wait_for("location.pathname === '/thanks'", DEADLINE).await;
+    let lead = wait_for_lead(&t, &client, "ninja@example.com", |l| l["status"] == "submitted").await;
+    assert_eq!((&lead["name"], &lead["message"]), (&json!("Mary Winston"), &json!("A quote for 3 rooms")), "{lead:#}");
+    assert_eq!(lead["fields"]["how_can_we_help"], "A quote for 3 rooms", "{lead:#}");
+    no_exceptions(&page);
+    t.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_form_the_browser_refuses_records_no_submission() {
     let Some(chrome) = browser::Browser::launch().await else { return };

@@ -52,41 +52,88 @@ impl LeadAttr {
         }
         let words = name_words(name);
         let has = |w: &str| words.iter().any(|x| x == w);
+        let any = |list: &[&str]| list.iter().any(|w| has(w));
         let joined = words.concat();
-        if has("email") || has("mail") || joined == "emailaddress" || joined.contains("email") {
+        // English first, then the words sites in other languages use most (German, French,
+        // Spanish, Italian, Portuguese, Dutch), matched as whole words.
+        if any(&["email", "mail", "correo", "courriel"]) || joined.contains("email") || joined == "epost" {
             return Some(LeadAttr::Email);
         }
-        if has("company")
-            || has("organization")
-            || has("organisation")
-            || has("business")
-            || has("org")
-            || joined == "companyname"
+        if any(&[
+            "company",
+            "organization",
+            "organisation",
+            "business",
+            "org",
+            "firma",
+            "unternehmen",
+            "entreprise",
+            "societe",
+            "société",
+            "empresa",
+            "azienda",
+            "bedrijf",
+        ]) || joined == "companyname"
         {
             return Some(LeadAttr::Company);
         }
-        if has("first") || has("fname") || has("given") || joined == "firstname" || joined == "givenname" {
+        if any(&["first", "fname", "given", "vorname", "prenom", "prénom", "voornaam"])
+            || joined == "firstname"
+            || joined == "givenname"
+        {
             return Some(LeadAttr::FirstName);
         }
-        if has("last") || has("lname") || has("surname") || has("family") || joined == "lastname" {
+        if any(&[
+            "last",
+            "lname",
+            "surname",
+            "family",
+            "nachname",
+            "apellido",
+            "apellidos",
+            "cognome",
+            "achternaam",
+            "sobrenome",
+        ]) || joined == "lastname"
+        {
             return Some(LeadAttr::LastName);
         }
-        if has("phone") || has("tel") || has("telephone") || has("mobile") || has("cell") || joined == "phonenumber" {
+        if any(&["tel", "mobile", "cell", "mobil", "movil", "móvil", "celular", "telefono", "teléfono", "telefone"])
+            || joined.contains("phone")
+            || joined.contains("telefon")
+            || joined.contains("telefoon")
+        {
             return Some(LeadAttr::Phone);
         }
-        if has("message")
-            || has("comments")
-            || has("comment")
-            || has("msg")
-            || has("inquiry")
-            || has("enquiry")
-            || has("question")
-            || has("details")
-        {
+        if any(&[
+            "message",
+            "comments",
+            "comment",
+            "msg",
+            "inquiry",
+            "enquiry",
+            "question",
+            "details",
+            "help",
+            "note",
+            "notes",
+            "description",
+            "nachricht",
+            "anfrage",
+            "kommentar",
+            "commentaire",
+            "mensaje",
+            "consulta",
+            "comentario",
+            "messaggio",
+            "mensagem",
+            "bericht",
+        ]) {
             return Some(LeadAttr::Message);
         }
         let is_user = has("user") || has("username") || has("login") || has("file");
-        if !is_user && (has("name") || joined == "fullname" || joined == "yourname") {
+        if !is_user && (any(&["name", "nombre", "nom", "nome", "naam"]) || joined == "fullname" || joined == "yourname")
+        {
             return Some(LeadAttr::Name);
         }
         None
@@ -319,6 +366,21 @@ mod tests {
             ("message", LeadAttr::Message),
             ("comments", LeadAttr::Message),
             ("your-message", LeadAttr::Message),
+            ("how_can_we_help", LeadAttr::Message),
+            ("additional_notes", LeadAttr::Message),
+            ("project_description", LeadAttr::Message),
+            ("telefon", LeadAttr::Phone),
+            ("telefonnummer", LeadAttr::Phone),
+            ("cellphone", LeadAttr::Phone),
+            ("vorname", LeadAttr::FirstName),
+            ("nachname", LeadAttr::LastName),
+            ("prénom", LeadAttr::FirstName),
+            ("nom", LeadAttr::Name),
+            ("nom_entreprise", LeadAttr::Company),
+            ("nombre", LeadAttr::Name),
+            ("correo_electronico", LeadAttr::Email),
+            ("ihre_nachricht", LeadAttr::Message),
+            ("mensaje", LeadAttr::Message),
         ];
         for (name, attr) in cases {
             assert_eq!(LeadAttr::from_field_name(name), Some(*attr), "{name}");

@@ -48,8 +48,9 @@
  *    formStartedAt (ms), trigger ("submit" | "blur" | "pagehide"),
  *    fields: {name: value}, formProgress: number of fields}          (the form keys: form events only)
  *
- * Field names: a configured field's name, else the name attribute (unless meaningless: Gravity
- * Forms' input_3, Elementor's form_fields[email]), else the label, aria-label, aria-labelledby,
+ * Field names: a configured field's name, else the name attribute (unless meaningless: ending in
+ * a digit like Gravity Forms' input_3 or Ninja Forms' nf-field-5, bracketed like Elementor's
+ * form_fields[email], or Webflow's bare "field"), else the label, aria-label, aria-labelledby,
  * placeholder or id; as lower_snake_case. Values: checked boxes and radios only, all selected
  * options, joined with ", "; at most 1,000 characters (so ≤ 4 KiB as UTF-8, the server's
  * limit); at most 50 fields (the server's limit).
@@ -160,7 +161,7 @@
             !/^([bfhiop]|su|sea|res)|pass(?!e?n|i)|pwd|card(?!i)|cv[vc]|secur|iban|routing|acc\S* ?num|\b(ssn|cc|pin|otp)\b/.test(
               [/^utm_/.test(g) || g == C.h ? "" : t, g, el.id, lab, ph, el.autocomplete].join(" ").replace(/(?=[A-Z][a-z])|_/g, " ").toLowerCase()) &&
             (o[c?.d?.find(x => is(el, x.s))?.n ||
-              ((/bo|di/.test(t) /* checkbox, radio */ || !/^input_|\[/.test(g)) && g || lab || ph || el.id).toLowerCase().match(/[\p{L}\p{N}]+/gu)?.join("_") || g || t] =
+              ((/bo|di/.test(t) /* checkbox, radio */ || !/\[|\d$|^field$/.test(g)) && g || lab || ph || el.id).toLowerCase().match(/[\p{L}\p{N}]+/gu)?.join("_") || g || t] =
               // FormData: only checked boxes and radios, every selected option
               g && /bo|di|mu/.test(t) ? (fd ||= new FormData(f)).getAll(g).join(", ") : el.value)
         }
