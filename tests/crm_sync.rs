@@ -290,6 +290,40 @@ async fn client_errors_dead_letter_at_once_and_replay_delivers() {
     t.stop().await;
 }
 
+/// Several edits of a lead while its CRM refuses are one pending update (of the lead as it
+/// is now), not one dead letter each; deleting the lead clears what it left in the dead
+/// letters (a replay would only find the lead gone).
+#[tokio::test]
+async fn edits_are_one_update_and_a_deleted_lead_leaves_no_dead_letters() {
+    let t = spawn_app().await;
+    let hs = Hubspot::start().await;
+    let (client, _) = t.create_site("example.com").await;
+    configure(&t, &client, vec![hs.connector()]).await;
+    let form = mapped_form(&t, &client, &[("budget", "budget_range", None, false)]).await;
+    let event = form_submission(&form, "v1", json!({"email": "edit@example.com", "budget": "5-10k"}));
+    t.track_batch(ORIGIN, &client, vec![event]).await;
+    let lead = lead_of(&t, &client, "edit@example.com").await;
+    let id = lead["leadId"].as_str().unwrap().to_string();
+    let worker = worker(&t.app);
+    assert_eq!(worker.deliver_due(Timestamp::now()).await.unwrap().dead_lettered, 1, "no budget_range property");
+    for name in ["A", "B", "C"] {
+        let r = t.put(&format!("/v1/leads/{id}")).json(&json!({"name": name})).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let pending: Vec<Value> =
+        sync_of(&t, &lead).await["jobs"].as_array().unwrap().iter().filter(|j| j["state"] != "done").cloned().collect();
+    assert_eq!(pending.len(), 1, "one update carries the last edit: {pending:#?}");
+    assert_eq!(pending[0]["state"], "pending");
+    assert!(t.get_json("/v1/crm/dead-letters").await["items"].as_array().unwrap().is_empty());
+    assert_eq!(worker.deliver_due(Timestamp::now()).await.unwrap().dead_lettered, 1);
+    assert_eq!(t.get_json("/v1/crm/dead-letters").await["items"].as_array().unwrap().len(), 1);
+
+    let r = t.delete(&format!("/v1/leads/{id}")).send().await.unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    assert!(t.get_json("/v1/crm/dead-letters").await["items"].as_array().unwrap().is_empty());
+    t.stop().await;
+}
+
 #[tokio::test]
 async fn expired_salesforce_session_is_refreshed_once() {
     let t = spawn_app().await;

@@ -139,6 +139,28 @@ impl<'t> LeadTables<'t> {
     }
 
     /// Adds a CRM sync job for this lead.
+    /// Settles this lead's queued and dead-lettered CRM updates: what they would deliver is
+    /// replaced by a newer update, or gone with the lead. Scans the outbox, so admin writes
+    /// call it, never ingest. Returns how many it settled.
+    pub fn retire_upserts(&mut self, lead: &Id, why: &str, now: Timestamp) -> Result<usize> {
+        let mut stale = Vec::new();
+        for entry in self.outbox.iter()? {
+            let (key, bytes) = entry?;
+            let job: SyncJob = decode(bytes.value())?;
+            if job.lead_id == *lead && job.kind == SyncKind::Upsert && job.state != JobState::Done {
+                stale.push((key.value(), job));
+            }
+        }
+        let settled = stale.len();
+        for (key, mut job) in stale {
+            job.state = JobState::Done;
+            job.last_error = Some(why.to_string());
+            job.updated_at = now;
+            self.outbox.insert(key, encode(&job)?.as_slice())?;
+        }
+        Ok(settled)
+    }
+
     pub fn enqueue_sync(&mut self, lead: &Lead, kind: SyncKind, now: Timestamp) -> Result<Id> {
         let job_id = Uuid::now_v7();
         let job = SyncJob {
@@ -170,6 +192,7 @@ pub fn delete_lead(txn: &WriteTransaction, lead_id: Id, crm_erasure: bool, now: 
     let mut tables = LeadTables::open(txn)?;
     let lead = tables.get(&id)?.ok_or(StoreError::NotFound("lead"))?;
     tables.remove(&lead)?;
+    tables.retire_upserts(&lead_id, "the lead was deleted", now)?;
     if crm_erasure && (lead.crm_id.is_some() || lead.email.is_some()) {
         tables.enqueue_sync(&lead, SyncKind::Delete, now)?;
     }
@@ -217,6 +240,9 @@ pub fn update_lead(
     }
     tables.update(&before, &after)?;
     if crm_enabled {
+        // One update carries the lead as it is now: earlier queued or dead-lettered ones
+        // would only send older states of it (five edits are one delivery, not five).
+        tables.retire_upserts(&id, "superseded by a later change of the lead", now)?;
         tables.enqueue_sync(&after, SyncKind::Upsert, now)?;
     }
     tables.finish()?;
