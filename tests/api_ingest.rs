@@ -131,6 +131,38 @@ async fn partial_lead_is_upgraded_in_place_and_dedup_rules_hold() {
     t.stop().await;
 }
 
+/// A mistyped email corrected before sending, and a submission the page's own checks
+/// refused before the fixed one: each is one lead, with the address that was finally sent.
+/// A second person sent through the same form afterwards is a lead of their own.
+#[tokio::test]
+async fn a_corrected_email_and_a_refused_first_try_are_one_lead() {
+    let t = spawn_app().await;
+    let (client, _) = t.create_site("example.com").await;
+    t.track_batch(ORIGIN, &client, vec![interaction("tina@exmaple.com", "v1")]).await;
+    t.track_batch(ORIGIN, &client, vec![submission("tina@example.com", "v1")]).await;
+    let all = leads(&t, &client).await;
+    assert_eq!(all.len(), 1, "{all:#?}");
+    assert_eq!((all[0]["email"].as_str(), all[0]["status"].as_str()), (Some("tina@example.com"), Some("submitted")));
+    // Found by its new address, not by the typo.
+    let by_typo = t.get_json(&format!("/v1/leads?clientId={client}&email=tina@exmaple.com")).await;
+    assert!(by_typo["items"].as_array().unwrap().is_empty(), "{by_typo}");
+
+    let mut refused = submission("x", "v2");
+    refused["fields"] = json!({"email": "tim.typo@exmaple", "name": "Tim"});
+    t.track_batch(ORIGIN, &client, vec![refused]).await;
+    assert_eq!(leads(&t, &client).await.len(), 2);
+    t.track_batch(ORIGIN, &client, vec![submission("tim@example.com", "v2")]).await;
+    let all = leads(&t, &client).await;
+    assert_eq!(all.len(), 2, "{all:#?}");
+    let tim = all.iter().find(|l| l["visitorId"] == "v2").unwrap();
+    assert_eq!(tim["email"], "tim@example.com");
+    assert!(!tim["qualityReasons"].as_array().unwrap().iter().any(|r| r == "no_contact_data"), "{tim:#}");
+
+    t.track_batch(ORIGIN, &client, vec![submission("colleague@example.com", "v2")]).await;
+    assert_eq!(leads(&t, &client).await.len(), 3, "a submitted lead with an email is closed");
+    t.stop().await;
+}
+
 #[tokio::test]
 async fn sensitive_values_never_reach_the_data_file() {
     let t = spawn_app().await;

@@ -184,6 +184,33 @@ pub fn candidate(event: &TrackEvent, rules: &SiteRules) -> Option<LeadCandidate>
     })
 }
 
+/// How long after its last change a lead stays open to its visitor's next event from the
+/// same form, whatever the emails say: a corrected address, a submission after the page's
+/// own checks refused the first try.
+pub const CONTINUE_WINDOW_MS: i64 = 30 * 60 * 1000;
+
+/// The form an event or lead came from: the tracker's formId, else its form selector.
+pub fn form_key<'a>(form_ref: Option<&'a str>, metadata: &'a Map<String, Value>) -> Option<&'a str> {
+    form_ref.or_else(|| metadata.get("formSelector").and_then(Value::as_str)).filter(|k| !k.is_empty())
+}
+
+/// True when the candidate carries on `lead` though no email ties them: the same visitor on
+/// the same form within [`CONTINUE_WINDOW_MS`] of the lead's last change, while the lead is
+/// still open (partial, or without an email: a submission the page refused, then fixed). A
+/// submitted lead with an email is closed: another email on the form is another lead.
+pub fn continues(lead: &Lead, candidate: &LeadCandidate, now: Timestamp) -> bool {
+    let open = lead.status == LeadStatus::Partial || lead.email.is_none();
+    let chat = candidate.status == LeadStatus::ChatInquiry || lead.status == LeadStatus::ChatInquiry;
+    let form = form_key(candidate.form_ref.as_deref(), &candidate.metadata);
+    open && !chat
+        && candidate.visitor_id.as_deref().is_some_and(|v| !v.is_empty())
+        && lead.visitor_id == candidate.visitor_id
+        && form.is_some()
+        && form == form_key(lead.form_ref.as_deref(), &lead.metadata)
+        && now.millis() - lead.updated_at.millis() < CONTINUE_WINDOW_MS
+        && now.millis() - lead.created_at.millis() < DEDUP_WINDOW_MS
+}
+
 /// True when the candidate updates `lead` instead of making a new one.
 pub fn matches(lead: &Lead, candidate: &LeadCandidate, now: Timestamp) -> bool {
     let Some(email) = candidate.email() else {
@@ -346,6 +373,43 @@ mod tests {
         }
         let e = event(json!({"type": "chat_message_sent", "fields": {"q": "x", "email": "a@example.org"}}));
         assert!(candidate(&e, &rules).is_some());
+    }
+
+    /// The same visitor's next event from the same form carries on a lead no email ties it
+    /// to, while that lead is open and recent; not a closed one, another form or visitor.
+    #[test]
+    fn an_open_lead_is_continued_by_its_visitor_on_its_form() {
+        let rules = SiteRules::default();
+        let cand = |v: Value| candidate(&event(v), &rules).unwrap();
+        let typo = cand(json!({"type": "form_interaction", "visitorId": "v", "formId": "contact",
+            "fields": {"email": "tina@exmaple.com"}}));
+        let partial = new_lead(&typo, Uuid::nil(), Uuid::nil(), Timestamp(T0));
+        let fixed = cand(json!({"type": "form_submission", "visitorId": "v", "formId": "contact",
+            "fields": {"email": "tina@example.com"}}));
+        assert!(continues(&partial, &fixed, Timestamp(T0 + 60_000)));
+        assert!(!continues(&partial, &fixed, Timestamp(T0 + CONTINUE_WINDOW_MS)), "too late");
+        let elsewhere = cand(json!({"type": "form_submission", "visitorId": "v", "formId": "quote",
+            "fields": {"email": "tina@example.com"}}));
+        assert!(!continues(&partial, &elsewhere, Timestamp(T0)), "another form");
+        let someone = cand(json!({"type": "form_submission", "visitorId": "w", "formId": "contact",
+            "fields": {"email": "tina@example.com"}}));
+        assert!(!continues(&partial, &someone, Timestamp(T0)), "another visitor");
+
+        // A submission the page refused (no email yet), then the fixed one: one lead.
+        let refused = cand(json!({"type": "form_submission", "visitorId": "v", "formSelector": "form.wpcf7-form",
+            "fields": {"your-email": "tim.typo@exmaple"}}));
+        let mut lead = new_lead(&refused, Uuid::nil(), Uuid::nil(), Timestamp(T0));
+        assert!(lead.email.is_none());
+        let sent = cand(json!({"type": "form_submission", "visitorId": "v", "formSelector": "form.wpcf7-form",
+            "fields": {"your-email": "tim@example.com"}}));
+        assert!(continues(&lead, &sent, Timestamp(T0 + 30_000)));
+        merge(&mut lead, &sent, Timestamp(T0 + 30_000));
+        assert_eq!(lead.email.as_deref(), Some("tim@example.com"));
+        assert!(!lead.quality_reasons.iter().any(|r| r == quality::NO_CONTACT_DATA), "{:?}", lead.quality_reasons);
+        // Submitted with an email, it is closed: another address is another lead.
+        let other = cand(json!({"type": "form_submission", "visitorId": "v", "formSelector": "form.wpcf7-form",
+            "fields": {"your-email": "colleague@example.com"}}));
+        assert!(!continues(&lead, &other, Timestamp(T0 + 60_000)));
     }
 
     #[test]

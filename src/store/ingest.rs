@@ -242,8 +242,8 @@ impl<'t> IngestTables<'t> {
         self.leads.finish()
     }
 
-    /// Finds the lead this candidate updates (same client, email, visitor, < 24 h) or stores
-    /// the prepared new one; returns its id.
+    /// Finds the lead this candidate updates (same client, email, visitor, < 24 h; else the
+    /// visitor's open lead from the same form) or stores the prepared new one; returns its id.
     fn apply_lead(
         &mut self,
         client_id: Id,
@@ -269,6 +269,25 @@ impl<'t> IngestTables<'t> {
                     break;
                 }
                 cache.keep_lead(lead);
+            }
+        }
+        // No lead with this email: the visitor's open lead from the same form, if any (its
+        // email was mistyped, or the page refused the first submission).
+        if existing.is_none()
+            && let Some(visitor) = candidate.visitor_id.as_deref()
+            && let Some(form) = lead_rules::form_key(candidate.form_ref.as_deref(), &candidate.metadata)
+            && let Some(id) = self.leads.id_for_visitor_form(&visitor_form_key(&client, visitor, form))?
+        {
+            let lead = match cache.take_lead(&id) {
+                Some(lead) => Some(lead),
+                None => self.leads.get(&id)?,
+            };
+            if let Some(lead) = lead {
+                if lead_rules::continues(&lead, candidate, now) {
+                    existing = Some(lead);
+                } else {
+                    cache.keep_lead(lead);
+                }
             }
         }
         let lead = match existing {

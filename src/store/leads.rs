@@ -8,6 +8,7 @@ use super::codec::{decode, encode};
 use super::event_pages;
 use super::tables::*;
 use super::{Result, StoreError};
+use crate::domain::lead_rules;
 use crate::domain::model::{Id, JobState, Lead, LeadStatus, SyncJob, SyncKind};
 use crate::domain::time::Timestamp;
 
@@ -23,12 +24,21 @@ impl LeadKeys {
     }
 }
 
+/// The [`LEADS_BY_VISITOR_FORM`] key of a lead: the visitor that made it and the form it
+/// came from, when both are known.
+pub fn visitor_form_key_of(lead: &Lead) -> Option<Pair> {
+    let visitor = lead.visitor_id.as_deref().filter(|v| !v.is_empty())?;
+    let form = lead_rules::form_key(lead.form_ref.as_deref(), &lead.metadata)?;
+    Some(visitor_form_key(lead.client_id.as_bytes(), visitor, form))
+}
+
 /// The lead tables of one transaction. Per-status counts are summed in memory and written
 /// once by [`LeadTables::finish`], not once per lead.
 pub struct LeadTables<'t> {
     pub leads: Table<'t, Id16, &'static [u8]>,
     by_client: Table<'t, Pair, ()>,
     by_email: Table<'t, &'static [u8], ()>,
+    by_visitor_form: Table<'t, Pair, Id16>,
     counts: Table<'t, &'static str, u64>,
     outbox: Table<'t, Id16, &'static [u8]>,
     count_deltas: [i64; 3],
@@ -40,6 +50,7 @@ impl<'t> LeadTables<'t> {
             leads: txn.open_table(LEADS)?,
             by_client: txn.open_table(LEADS_BY_CLIENT)?,
             by_email: txn.open_table(LEADS_BY_EMAIL)?,
+            by_visitor_form: txn.open_table(LEADS_BY_VISITOR_FORM)?,
             counts: txn.open_table(LEAD_COUNTS)?,
             outbox: txn.open_table(OUTBOX)?,
             count_deltas: [0; 3],
@@ -81,6 +92,11 @@ impl<'t> LeadTables<'t> {
         Ok(ids)
     }
 
+    /// The newest lead this visitor started on this form, if any.
+    pub fn id_for_visitor_form(&self, key: &Pair) -> Result<Option<Id16>> {
+        Ok(self.by_visitor_form.get(*key)?.map(|v| v.value()))
+    }
+
     fn bump(&mut self, status: LeadStatus, delta: i64) -> Result<()> {
         if let Some(i) = LeadStatus::ALL.iter().position(|s| *s == status) {
             self.count_deltas[i] += delta;
@@ -101,6 +117,9 @@ impl<'t> LeadTables<'t> {
         self.by_client.insert(pair(&client, &id), ())?;
         if let Some(email) = &lead.email {
             self.by_email.insert(email_key(&client, email, Some(&id)).as_slice(), ())?;
+        }
+        if let Some(key) = visitor_form_key_of(lead) {
+            self.by_visitor_form.insert(key, id)?;
         }
         self.bump(lead.status, 1)
     }
@@ -134,6 +153,12 @@ impl<'t> LeadTables<'t> {
         self.by_client.remove(pair(&client, &id))?;
         if let Some(email) = &lead.email {
             self.by_email.remove(email_key(&client, email, Some(&id)).as_slice())?;
+        }
+        // Only if it still names this lead: a newer lead of the visitor may own the key.
+        if let Some(key) = visitor_form_key_of(lead)
+            && self.by_visitor_form.get(key)?.is_some_and(|v| v.value() == id)
+        {
+            self.by_visitor_form.remove(key)?;
         }
         self.bump(lead.status, -1)
     }

@@ -11,8 +11,9 @@ use super::{Result, StoreError};
 
 /// Version 1: the first schema. Version 2: `lead_counts` (leads per status, for metrics and
 /// the dashboard without a full scan), backfilled from the leads on migration. Version 3:
-/// events in pages (`event_pages`) instead of one entry each plus a client index.
-pub const SCHEMA_VERSION: u32 = 3;
+/// events in pages (`event_pages`) instead of one entry each plus a client index. Version 4:
+/// `leads_by_visitor_form`, backfilled from the leads.
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Version 2's event tables, read once by the migration to version 3 and then deleted.
 const V2_EVENTS: redb::TableDefinition<Id16, &[u8]> = redb::TableDefinition::new("events");
@@ -59,6 +60,7 @@ fn step(txn: &WriteTransaction, from: u32) -> Result<()> {
     match from {
         1 => backfill_lead_counts(txn),
         2 => events_into_pages(txn),
+        3 => backfill_visitor_forms(txn),
         other => Err(StoreError::Storage(format!("no migration from schema version {other}"))),
     }
 }
@@ -74,6 +76,21 @@ fn backfill_lead_counts(txn: &WriteTransaction) -> Result<()> {
     let mut table = txn.open_table(LEAD_COUNTS)?;
     for (status, n) in counts {
         table.insert(status, n)?;
+    }
+    Ok(())
+}
+
+/// Indexes every lead by its visitor and form; the newest lead wins a shared key (leads
+/// are in id order, which is creation order).
+fn backfill_visitor_forms(txn: &WriteTransaction) -> Result<()> {
+    let leads = txn.open_table(LEADS)?;
+    let mut index = txn.open_table(LEADS_BY_VISITOR_FORM)?;
+    for entry in leads.iter()? {
+        let (id, bytes) = entry?;
+        let lead: crate::domain::model::Lead = super::codec::decode(bytes.value())?;
+        if let Some(key) = super::leads::visitor_form_key_of(&lead) {
+            index.insert(key, id.value())?;
+        }
     }
     Ok(())
 }
@@ -215,6 +232,46 @@ mod tests {
         assert_eq!(listed, vec![(ids[2], "f2".into()), (ids[1], "f1".into()), (ids[0], "f0".into())]);
         let names: Vec<String> = store.read(|r| Ok(r.list_tables()?.map(|t| t.name().to_string()).collect())).unwrap();
         assert!(!names.iter().any(|n| n == "events" || n == "events_by_client"), "{names:?}");
+    }
+
+    #[test]
+    fn version_3_leads_are_indexed_by_visitor_and_form() {
+        use crate::domain::model::Lead;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v3.redb");
+        let client = uuid::Uuid::now_v7();
+        let (older, newer, other) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+        {
+            let db = Database::create(&path).unwrap();
+            migrate_to(&db, 3).unwrap();
+            let txn = db.begin_write().unwrap();
+            {
+                // A version-3 file has no such table.
+                txn.delete_table(LEADS_BY_VISITOR_FORM).unwrap();
+                let mut leads = txn.open_table(LEADS).unwrap();
+                for (id, visitor, form) in [(older, "v1", "contact"), (newer, "v1", "contact"), (other, "v2", "quote")]
+                {
+                    let lead = Lead {
+                        lead_id: id,
+                        client_id: client,
+                        visitor_id: Some(visitor.into()),
+                        form_ref: Some(form.into()),
+                        ..Default::default()
+                    };
+                    leads.insert(*id.as_bytes(), super::super::codec::encode(&lead).unwrap().as_slice()).unwrap();
+                }
+            }
+            txn.commit().unwrap();
+        }
+        let store = crate::store::Store::open(&path).unwrap();
+        let found = |visitor: &str, form: &str| {
+            let key = visitor_form_key(client.as_bytes(), visitor, form);
+            store
+                .read(|r| Ok(r.open_table(LEADS_BY_VISITOR_FORM)?.get(key)?.map(|v| uuid::Uuid::from_bytes(v.value()))))
+        };
+        assert_eq!(found("v1", "contact").unwrap(), Some(newer), "the newest lead of the visitor on the form");
+        assert_eq!(found("v2", "quote").unwrap(), Some(other));
+        assert_eq!(found("v2", "contact").unwrap(), None);
     }
 
     #[test]

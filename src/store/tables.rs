@@ -33,6 +33,10 @@ pub const LEADS: TableDefinition<Id16, &[u8]> = TableDefinition::new("leads");
 pub const LEADS_BY_CLIENT: TableDefinition<Pair, ()> = TableDefinition::new("leads_by_client");
 /// client ++ email ++ 0x00 ++ lead
 pub const LEADS_BY_EMAIL: TableDefinition<&[u8], ()> = TableDefinition::new("leads_by_email");
+/// client ++ first 16 bytes of SHA-256(visitor ++ "\n" ++ form) → the newest lead that
+/// visitor started on that form: how the next event from the same form finds a lead whose
+/// email changed or never came (see `lead_rules::continues`).
+pub const LEADS_BY_VISITOR_FORM: TableDefinition<Pair, Id16> = TableDefinition::new("leads_by_visitor_form");
 /// lead status name → number of leads in it (kept in the same transactions as the leads)
 pub const LEAD_COUNTS: TableDefinition<&str, u64> = TableDefinition::new("lead_counts");
 
@@ -81,6 +85,7 @@ macro_rules! for_each_table {
         $m!(LEADS);
         $m!(LEADS_BY_CLIENT);
         $m!(LEADS_BY_EMAIL);
+        $m!(LEADS_BY_VISITOR_FORM);
         $m!(LEAD_COUNTS);
         $m!(EVENT_PAGES);
         $m!(EVENTS_BY_LEAD);
@@ -122,4 +127,17 @@ pub fn email_key(client: &Id16, email: &str, lead: Option<&Id16>) -> Vec<u8> {
         key.extend_from_slice(lead);
     }
     key
+}
+
+/// The [`LEADS_BY_VISITOR_FORM`] key of a visitor's lead from a form.
+pub fn visitor_form_key(client: &Id16, visitor: &str, form: &str) -> Pair {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(visitor.as_bytes());
+    hash.update(b"\n");
+    hash.update(form.as_bytes());
+    let digest = hash.finalize();
+    let mut second = [0u8; 16];
+    second.copy_from_slice(&digest[..16]);
+    pair(client, &second)
 }
