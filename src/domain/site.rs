@@ -133,13 +133,86 @@ pub fn apply_client(client: &mut Client, input: ClientInput) -> Result<(), Valid
     Ok(())
 }
 
-/// CSS selectors are sent to browsers as data; only their size and shape are checked here.
+/// CSS selectors are sent to browsers as data; their size and shape are checked here, so
+/// that one a browser would refuse (and so never match) is refused when it is saved.
 fn selector(field: &str, value: String) -> Result<String, ValidationError> {
     let value = text(field, value, 500, true)?;
     if value.contains(['{', '}', '<']) {
         return Err(invalid(field, "must be a CSS selector such as #contact or form.signup"));
     }
+    if let Some(problem) = selector_problem(&value) {
+        return Err(invalid(field, format!("is not a CSS selector a browser accepts: {problem}")));
+    }
     Ok(value)
+}
+
+/// What makes browsers refuse a selector, found without a full CSS parser: unbalanced
+/// brackets or quotes, an empty part of a list, a dangling combinator, or `#`/`.` without a
+/// name (or with one starting with a digit, which CSS does not allow unescaped).
+fn selector_problem(s: &str) -> Option<&'static str> {
+    let mut quote: Option<char> = None;
+    let mut open: Vec<char> = Vec::new();
+    let mut chars = s.chars().peekable();
+    let mut part = String::new();
+    let mut parts = Vec::new();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            part.push(c);
+            if let Some(next) = chars.next() {
+                part.push(next);
+            }
+            continue;
+        }
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+            part.push(c);
+            continue;
+        }
+        match c {
+            '"' | '\'' => quote = Some(c),
+            '[' | '(' => open.push(c),
+            ']' | ')' => {
+                let expected = if c == ']' { '[' } else { '(' };
+                if open.pop() != Some(expected) {
+                    return Some("a ] or ) closes nothing");
+                }
+            }
+            ',' if open.is_empty() => {
+                parts.push(std::mem::take(&mut part));
+                continue;
+            }
+            '#' | '.' if open.is_empty() => {
+                let starts_name =
+                    chars.peek().is_some_and(|n| n.is_alphabetic() || matches!(n, '-' | '_' | '\\') || !n.is_ascii());
+                if !starts_name {
+                    return Some(
+                        "# and . need a name that does not start with a digit (for id=\"123\" write [id=\"123\"])",
+                    );
+                }
+            }
+            _ => {}
+        }
+        part.push(c);
+    }
+    if quote.is_some() {
+        return Some("a quote is not closed");
+    }
+    if !open.is_empty() {
+        return Some("a [ or ( is not closed");
+    }
+    parts.push(part);
+    for part in &parts {
+        let part = part.trim();
+        if part.is_empty() {
+            return Some("a part of the list is empty (two commas, or one at an end)");
+        }
+        if part.starts_with(['>', '+', '~']) || part.ends_with(['>', '+', '~']) {
+            return Some("it starts or ends with a combinator (>, + or ~)");
+        }
+    }
+    None
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -288,6 +361,27 @@ pub fn apply_mapping(mapping: &mut FieldMapping, input: MappingInput) -> Result<
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn selectors_a_browser_refuses_are_refused() {
+        for ok in [
+            "#contact",
+            "form.signup",
+            "form[name=\"contact\"]",
+            "form[data-x=\"a&b\"] > .c",
+            "#hsForm_1a2b, .wpcf7-form",
+            "div.x:not(.y) input[type=email]",
+            "[id=\"123\"]",
+            "#\\31 23",
+            "form[action*='/contact']",
+            "#kontakt-formular-é",
+        ] {
+            assert_eq!(selector_problem(ok), None, "{ok}");
+        }
+        for bad in ["###[[", "form[name=x", "form)", "#123", "form.", "a,,b", "a,", "> form", "form >", "[title='x]"] {
+            assert!(selector_problem(bad).is_some(), "{bad}");
+        }
+    }
     use super::*;
 
     #[test]

@@ -70,12 +70,14 @@ impl PreparedEvent {
             (None, EventType::FormSubmission | EventType::FormInteraction)
                 if !lead_rules::is_not_a_lead_form(&event.fields) =>
             {
-                event.form_selector.clone().or(event.form_ref.clone()).map(|selector| Discovery {
-                    selector,
-                    form_ref: event.form_ref.clone(),
-                    page_url: event.page_url().map(str::to_string),
-                    field_names: event.fields.keys().cloned().collect(),
-                    counts: event.event_type == EventType::FormSubmission,
+                event.form_selector.clone().or_else(|| event.form_ref.as_deref().map(id_selector)).map(|selector| {
+                    Discovery {
+                        selector,
+                        form_ref: event.form_ref.clone(),
+                        page_url: event.page_url().map(str::to_string),
+                        field_names: event.fields.keys().cloned().collect(),
+                        counts: event.event_type == EventType::FormSubmission,
+                    }
                 })
             }
             _ => None,
@@ -99,6 +101,14 @@ impl PreparedEvent {
             discovery,
         })
     }
+}
+
+/// A selector for a form known only by the sender's formId (server-side senders may send
+/// no formSelector): the form with that id.
+fn id_selector(form_ref: &str) -> String {
+    let plain = form_ref.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && form_ref.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if plain { format!("#{form_ref}") } else { format!("[id=\"{}\"]", form_ref.replace(['"', '\\'], "")) }
 }
 
 #[derive(Debug, Clone)]
