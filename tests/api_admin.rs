@@ -427,3 +427,32 @@ async fn selectors_browsers_refuse_are_refused() {
     assert_eq!(r.status(), 201);
     t.stop().await;
 }
+
+/// Every list pages the same way: `limit` items, then `nextCursor` to the rest.
+#[tokio::test]
+async fn short_lists_page_like_the_long_ones() {
+    let t = spawn_app().await;
+    for i in 0..5 {
+        t.create_site(&format!("site{i}.example.com")).await;
+    }
+    let mut domains = Vec::new();
+    let mut path = "/v1/clients?limit=2".to_string();
+    loop {
+        let v = t.get_json(&path).await;
+        let items = v["items"].as_array().unwrap();
+        assert!(items.len() <= 2);
+        domains.extend(items.iter().map(|c| c["domain"].as_str().unwrap().to_string()));
+        match v["nextCursor"].as_str() {
+            Some(c) => path = format!("/v1/clients?limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(domains, (0..5).map(|i| format!("site{i}.example.com")).collect::<Vec<_>>());
+    assert_eq!(t.get_json("/v1/clients").await["items"].as_array().unwrap().len(), 5);
+    let tokens = t.get_json("/v1/tokens?limit=1").await;
+    assert_eq!(tokens["items"].as_array().unwrap().len(), 1);
+    assert!(tokens["nextCursor"].is_null(), "one token: {tokens}");
+    let r = t.get("/v1/clients?limit=0").send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    t.stop().await;
+}

@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 
 use super::auth::Admin;
 use super::error::{ApiError, ApiResult};
-use super::extract::{JsonBody, PathParam, parse_id};
+use super::extract::{JsonBody, PathParam, QueryParams, parse_id};
+use super::page::{PageQuery, page};
 use crate::app::App;
 use crate::domain::model::{Client, ClientConfig, Id};
 use crate::domain::site::ClientInput;
@@ -59,10 +60,15 @@ fn with_secret(view: ClientView, secret: String) -> ApiResult<Value> {
     Ok(value)
 }
 
-async fn list(_: Admin, State(app): State<App>, headers: HeaderMap) -> ApiResult<Json<Value>> {
+async fn list(
+    _: Admin,
+    State(app): State<App>,
+    headers: HeaderMap,
+    QueryParams(q): QueryParams<PageQuery>,
+) -> ApiResult<Json<Value>> {
     let clients = app.read(queries::list_clients).await?;
     let items: Vec<ClientView> = clients.into_iter().map(|c| view(&app, &headers, c)).collect();
-    Ok(Json(json!({"items": items, "nextCursor": null})))
+    page(items, |c| c.client_id, &q)
 }
 
 async fn create(

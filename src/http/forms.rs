@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 
 use super::auth::Admin;
 use super::error::{ApiError, ApiResult};
-use super::extract::{JsonBody, PathParam, parse_id};
+use super::extract::{JsonBody, PathParam, QueryParams, parse_id};
+use super::page::{PageQuery, page};
 use crate::app::App;
 use crate::domain::model::{Field, FieldMapping, Form};
 use crate::domain::site::{FieldInput, FormInput, MappingInput};
@@ -32,7 +33,12 @@ fn items<T: serde::Serialize>(items: Vec<T>) -> Json<Value> {
     Json(json!({"items": items, "nextCursor": null}))
 }
 
-async fn list_forms(_: Admin, State(app): State<App>, PathParam(id): PathParam<String>) -> ApiResult<Json<Value>> {
+async fn list_forms(
+    _: Admin,
+    State(app): State<App>,
+    PathParam(id): PathParam<String>,
+    QueryParams(q): QueryParams<PageQuery>,
+) -> ApiResult<Json<Value>> {
     let id = parse_id("clientId", &id)?;
     let forms = app
         .read(move |txn| {
@@ -40,7 +46,7 @@ async fn list_forms(_: Admin, State(app): State<App>, PathParam(id): PathParam<S
             queries::list_forms(txn, &id)
         })
         .await?;
-    Ok(items(forms))
+    page(forms, |f| f.form_id, &q)
 }
 
 async fn create_form(
@@ -94,7 +100,12 @@ async fn delete_form(_: Admin, State(app): State<App>, PathParam(id): PathParam<
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn list_fields(_: Admin, State(app): State<App>, PathParam(id): PathParam<String>) -> ApiResult<Json<Value>> {
+async fn list_fields(
+    _: Admin,
+    State(app): State<App>,
+    PathParam(id): PathParam<String>,
+    QueryParams(q): QueryParams<PageQuery>,
+) -> ApiResult<Json<Value>> {
     let id = parse_id("formId", &id)?;
     let fields = app
         .read(move |txn| {
@@ -102,7 +113,7 @@ async fn list_fields(_: Admin, State(app): State<App>, PathParam(id): PathParam<
             queries::list_fields(txn, &id)
         })
         .await?;
-    Ok(items(fields))
+    page(fields, |f| f.field_id, &q)
 }
 
 async fn create_field(

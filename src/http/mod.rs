@@ -14,6 +14,7 @@ pub mod extract;
 pub mod forms;
 pub mod health;
 pub mod leads;
+pub mod page;
 pub mod script;
 pub mod server;
 pub mod session;

@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 
 use super::auth::Admin;
 use super::error::ApiResult;
-use super::extract::{JsonBody, PathParam, parse_id};
+use super::extract::{JsonBody, PathParam, QueryParams, parse_id};
+use super::page::{PageQuery, page};
 use crate::app::App;
 use crate::domain::model::{ApiToken, Id};
 use crate::domain::time::Timestamp;
@@ -40,9 +41,9 @@ struct CreateBody {
     name: String,
 }
 
-async fn list(_: Admin, State(app): State<App>) -> ApiResult<Json<Value>> {
+async fn list(_: Admin, State(app): State<App>, QueryParams(q): QueryParams<PageQuery>) -> ApiResult<Json<Value>> {
     let tokens: Vec<TokenView> = app.read(queries::list_tokens).await?.into_iter().map(TokenView::from).collect();
-    Ok(Json(json!({"items": tokens, "nextCursor": null})))
+    page(tokens, |t| t.token_id, &q)
 }
 
 async fn create(
