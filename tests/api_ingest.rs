@@ -138,7 +138,10 @@ async fn partial_lead_is_upgraded_in_place_and_dedup_rules_hold() {
 async fn a_corrected_email_and_a_refused_first_try_are_one_lead() {
     let t = spawn_app().await;
     let (client, _) = t.create_site("example.com").await;
-    t.track_batch(ORIGIN, &client, vec![interaction("tina@exmaple.com", "v1")]).await;
+    // On the same page, as a browser sends them (every tracker event carries its page).
+    let mut typo = interaction("tina@exmaple.com", "v1");
+    typo["page"] = submission("x", "v1")["page"].clone();
+    t.track_batch(ORIGIN, &client, vec![typo]).await;
     t.track_batch(ORIGIN, &client, vec![submission("tina@example.com", "v1")]).await;
     let all = leads(&t, &client).await;
     assert_eq!(all.len(), 1, "{all:#?}");
@@ -160,6 +163,11 @@ async fn a_corrected_email_and_a_refused_first_try_are_one_lead() {
 
     t.track_batch(ORIGIN, &client, vec![submission("colleague@example.com", "v2")]).await;
     assert_eq!(leads(&t, &client).await.len(), 3, "a submitted lead with an email is closed");
+    // Two people at one browser: the second one's address is not a typo of the first's.
+    let mut first = interaction("pam@example.com", "v3");
+    first["page"] = submission("x", "v3")["page"].clone();
+    t.track_batch(ORIGIN, &client, vec![first, submission("nav@example.com", "v3")]).await;
+    assert_eq!(leads(&t, &client).await.len(), 5);
     t.stop().await;
 }
 

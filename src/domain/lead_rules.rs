@@ -189,26 +189,75 @@ pub fn candidate(event: &TrackEvent, rules: &SiteRules) -> Option<LeadCandidate>
 /// own checks refused the first try.
 pub const CONTINUE_WINDOW_MS: i64 = 30 * 60 * 1000;
 
-/// The form an event or lead came from: the tracker's formId, else its form selector.
-pub fn form_key<'a>(form_ref: Option<&'a str>, metadata: &'a Map<String, Value>) -> Option<&'a str> {
-    form_ref.or_else(|| metadata.get("formSelector").and_then(Value::as_str)).filter(|k| !k.is_empty())
+/// The form an event or lead came from, on its page: the tracker's formId, else its form
+/// selector, with the page's path (forms without an id share selectors across a site:
+/// every Contact Form 7 form is `form.wpcf7-form`).
+pub fn form_key(form_ref: Option<&str>, metadata: &Map<String, Value>) -> Option<String> {
+    let form = form_ref.or_else(|| metadata.get("formSelector").and_then(Value::as_str)).filter(|k| !k.is_empty())?;
+    let path = metadata.get("page").and_then(|p| p.get("path")).and_then(Value::as_str).unwrap_or("");
+    Some(format!("{form}\n{path}"))
 }
 
 /// True when the candidate carries on `lead` though no email ties them: the same visitor on
-/// the same form within [`CONTINUE_WINDOW_MS`] of the lead's last change, while the lead is
-/// still open (partial, or without an email: a submission the page refused, then fixed). A
-/// submitted lead with an email is closed: another email on the form is another lead.
+/// the same form and page within [`CONTINUE_WINDOW_MS`] of the lead's last change, while the
+/// lead is still open (partial, or without an email: a submission the page refused, then
+/// fixed), and, when both have an email, the new one is the old one with a typo fixed (at
+/// most two letters changed, dropped, added or swapped). Anything else is another person
+/// using the same browser: another lead. A submitted lead with an email is closed.
 pub fn continues(lead: &Lead, candidate: &LeadCandidate, now: Timestamp) -> bool {
     let open = lead.status == LeadStatus::Partial || lead.email.is_none();
     let chat = candidate.status == LeadStatus::ChatInquiry || lead.status == LeadStatus::ChatInquiry;
+    let same_person = match (lead.email.as_deref(), candidate.email()) {
+        (Some(old), Some(new)) => is_typo_fix(old, new),
+        _ => true,
+    };
     let form = form_key(candidate.form_ref.as_deref(), &candidate.metadata);
     open && !chat
+        && same_person
         && candidate.visitor_id.as_deref().is_some_and(|v| !v.is_empty())
         && lead.visitor_id == candidate.visitor_id
         && form.is_some()
         && form == form_key(lead.form_ref.as_deref(), &lead.metadata)
         && now.millis() - lead.updated_at.millis() < CONTINUE_WINDOW_MS
         && now.millis() - lead.created_at.millis() < DEDUP_WINDOW_MS
+}
+
+/// True when `new` is `old` with a typo fixed: one edit anywhere, or two in the domain
+/// (`gmial.con`). Two edits in a short name already make another person (`pam` → `nav`).
+fn is_typo_fix(old: &str, new: &str) -> bool {
+    let local = |e: &str| e.rsplit_once('@').map(|(l, _)| l.to_string());
+    match typo_distance(old, new) {
+        0 | 1 => true,
+        2 => local(old) == local(new),
+        _ => false,
+    }
+}
+
+/// Edits (a character changed, dropped, added, or two neighbours swapped) between two
+/// short strings; stops counting past 3.
+fn typo_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len().abs_diff(b.len()) > 2 || a.len() > 254 || b.len() > 254 {
+        return 3;
+    }
+    // Optimal string alignment distance, three rows.
+    let mut before = vec![0usize; b.len() + 1];
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    let mut current = vec![0usize; b.len() + 1];
+    for i in 1..=a.len() {
+        current[0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (previous[j] + 1).min(current[j - 1] + 1).min(previous[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(before[j - 2] + 1);
+            }
+            current[j] = d;
+        }
+        std::mem::swap(&mut before, &mut previous);
+        std::mem::swap(&mut previous, &mut current);
+    }
+    previous[b.len()].min(3)
 }
 
 /// True when the candidate updates `lead` instead of making a new one.
@@ -391,6 +440,13 @@ mod tests {
         let elsewhere = cand(json!({"type": "form_submission", "visitorId": "v", "formId": "quote",
             "fields": {"email": "tina@example.com"}}));
         assert!(!continues(&partial, &elsewhere, Timestamp(T0)), "another form");
+        let other_page = cand(json!({"type": "form_submission", "visitorId": "v", "formId": "contact",
+            "page": {"url": "https://example.com/newsletter", "path": "/newsletter"},
+            "fields": {"email": "tina@example.com"}}));
+        assert!(!continues(&partial, &other_page, Timestamp(T0)), "the same selector on another page");
+        let colleague = cand(json!({"type": "form_submission", "visitorId": "v", "formId": "contact",
+            "fields": {"email": "pam@example.com"}}));
+        assert!(!continues(&partial, &colleague, Timestamp(T0)), "another address is another person");
         let someone = cand(json!({"type": "form_submission", "visitorId": "w", "formId": "contact",
             "fields": {"email": "tina@example.com"}}));
         assert!(!continues(&partial, &someone, Timestamp(T0)), "another visitor");
@@ -410,6 +466,19 @@ mod tests {
         let other = cand(json!({"type": "form_submission", "visitorId": "v", "formSelector": "form.wpcf7-form",
             "fields": {"your-email": "colleague@example.com"}}));
         assert!(!continues(&lead, &other, Timestamp(T0 + 60_000)));
+    }
+
+    #[test]
+    fn typos_are_a_few_edits_apart() {
+        assert_eq!(typo_distance("tina@example.com", "tina@example.com"), 0);
+        assert_eq!(typo_distance("tina@exmaple.com", "tina@example.com"), 1, "a swap");
+        assert_eq!(typo_distance("tina@gmial.con", "tina@gmail.com"), 2);
+        assert_eq!(typo_distance("tna@example.com", "tina@example.com"), 1);
+        assert!(is_typo_fix("tina@exmaple.com", "tina@example.com"));
+        assert!(is_typo_fix("tina@gmial.con", "tina@gmail.com"));
+        assert!(!is_typo_fix("pam@example.com", "nav@example.com"), "two letters of a short name");
+        assert!(!is_typo_fix("pam.partial@example.com", "nav.partial@example.com"));
+        assert!(typo_distance("personal.x@gmail.com", "work.x@company.com") > 2);
     }
 
     #[test]

@@ -286,7 +286,7 @@ impl<'t> IngestTables<'t> {
         if existing.is_none()
             && let Some(visitor) = candidate.visitor_id.as_deref()
             && let Some(form) = lead_rules::form_key(candidate.form_ref.as_deref(), &candidate.metadata)
-            && let Some(id) = self.leads.id_for_visitor_form(&visitor_form_key(&client, visitor, form))?
+            && let Some(id) = self.leads.id_for_visitor_form(&visitor_form_key(&client, visitor, &form))?
         {
             let lead = match cache.take_lead(&id) {
                 Some(lead) => Some(lead),

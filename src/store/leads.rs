@@ -29,7 +29,7 @@ impl LeadKeys {
 pub fn visitor_form_key_of(lead: &Lead) -> Option<Pair> {
     let visitor = lead.visitor_id.as_deref().filter(|v| !v.is_empty())?;
     let form = lead_rules::form_key(lead.form_ref.as_deref(), &lead.metadata)?;
-    Some(visitor_form_key(lead.client_id.as_bytes(), visitor, form))
+    Some(visitor_form_key(lead.client_id.as_bytes(), visitor, &form))
 }
 
 /// The lead tables of one transaction. Per-status counts are summed in memory and written

@@ -23,13 +23,14 @@
  * - one capture-phase listener per event type on window, so every <form> is seen, including
  *   forms added after load and forms whose own handler calls preventDefault and sends with
  *   fetch; it never calls preventDefault and never submits anything itself;
- * - form_submission on `submit` (the browser fires it only for valid forms, also for requestSubmit()),
- *   on form.submit() (which fires no event: HTMLFormElement.prototype.submit is wrapped) and on
- *   a click on a valid form's submit button (whose own click handler may stop the submit);
+ * - form_submission on `submit` (the browser fires it only for valid forms, also for requestSubmit())
+ *   and on form.submit() (which fires no event: HTMLFormElement.prototype.submit is wrapped);
  *   not again for the same values (a double click, a validate-then-submit() script);
  * - form_interaction ("partial capture") when a field holding an email is changed and left
- *   (`change`), and, when the page is hidden, for every form changed since it was last sent
- *   that holds an email (by sendBeacon);
+ *   (`change`), after a click on a submit button that no submission of its values followed
+ *   (the page's own click handler stopped it: it may have sent the form with $.post, or
+ *   added a guest), and, when the page is hidden, for every form changed since it was last
+ *   sent that holds an email (by sendBeacon);
  * - a queue persisted in localStorage (in memory only when storage is blocked). Submissions and
  *   chat messages are sent at once, other events when 10 are queued or after 5 s; a request
  *   carries the 10 oldest events (far below the server's 64 KiB for ordinary forms) and the next goes
@@ -45,13 +46,12 @@
  *    drops a referrer from the landing page's own site),
  *    formId (the configured form's id, else the form's id or name attribute; none for a form
  *    with neither: its position on the page would change with the page), formSelector,
- *    formStartedAt (ms), trigger ("submit" | "blur" | "pagehide"),
+ *    formStartedAt (ms), trigger ("submit" | "blur" | "click" | "pagehide"),
  *    fields: {name: value}, formProgress: number of fields}          (the form keys: form events only)
  *
- * Field names: a configured field's name, else the name attribute (unless meaningless: ending in
- * a digit like Gravity Forms' input_3 or Ninja Forms' nf-field-5, bracketed like Elementor's
- * form_fields[email], or Webflow's bare "field"), else the label, aria-label, aria-labelledby,
- * placeholder or id; as lower_snake_case. Values: checked boxes and radios only, all selected
+ * Field names: a configured field's name, else the name attribute (unless meaningless: Gravity
+ * Forms' input_3, Ninja Forms' nf-field-5, Elementor's form_fields[email], Webflow's bare
+ * "field"), else the label, aria-label, aria-labelledby, placeholder or id; as lower_snake_case. Values: checked boxes and radios only, all selected
  * options, joined with ", "; at most 1,000 characters (so ≤ 4 KiB as UTF-8, the server's
  * limit); at most 50 fields (the server's limit).
  *
@@ -151,7 +151,7 @@
       lead = (f, trig, k, s = f._crm ||= { r: {}, s: now() }, c = C.f?.find(c => is(f, c.s)),
         // getAttribute, not f.id / f.name: an <input name="id"> shadows those properties
         id = f.getAttribute("id"), nm = f.getAttribute("name"), cl = f.classList[0],
-        o = {}, p = {}, m = 0, v = "", fd, el, t, ph, lab, g) => {
+        o = {}, p = {}, m = 0, v = "", fd = new FormData(f), el, t, ph, lab, g) => {
         for (el of f.elements) {
           t = el.type; g = el.name; ph = el.placeholder;
           lab = el.labels?.[0]?.textContent.replace(el.textContent, "") || el.ariaLabel || el.ariaLabelledByElements?.[0]?.textContent;
@@ -161,9 +161,10 @@
             !/^([bfhiop]|su|sea|res)|pass(?!e?n|i)|pwd|card(?!i)|cv[vc]|secur|iban|routing|acc\S* ?num|\b(ssn|cc|pin|otp)\b/.test(
               [/^utm_/.test(g) || g == C.h ? "" : t, g, el.id, lab, ph, el.autocomplete].join(" ").replace(/(?=[A-Z][a-z])|_/g, " ").toLowerCase()) &&
             (o[c?.d?.find(x => is(el, x.s))?.n ||
-              ((/bo|di/.test(t) /* checkbox, radio */ || !/\[|\d$|^field$/.test(g)) && g || lab || ph || el.id).toLowerCase().match(/[\p{L}\p{N}]+/gu)?.join("_") || g || t] =
-              // FormData: only checked boxes and radios, every selected option
-              g && /bo|di|mu/.test(t) ? (fd ||= new FormData(f)).getAll(g).join(", ") : el.value)
+              ((/bo|di/.test(t) /* checkbox, radio */ || !/^(input_|nf-)|\[|^field$/.test(g)) && g || lab || ph || el.id).toLowerCase().match(/[\p{L}\p{N}]+/gu)?.join("_") || g || t] =
+              // FormData: only checked boxes and radios, every selected option, every
+              // field of a name (a phone number split over three inputs)
+              g ? fd.getAll(g).join(", ") : el.value)
         }
         o = s.r = { ...s.r, ...o };
         if (!trig) return s.d = 1;
@@ -173,7 +174,8 @@
         for (k in o) m++ < 50 && o[k] && (v += k + "\n" + (p[k] = [...o[k]].slice(0, 1e3).join("")) + "\n");
         // a submission with the values of this form's last one is not sent again: a double
         // click, or a script that stops the submit event, validates, then calls form.submit()
-        (trig > "s" /* submit */ ? v != s.l && (s.l = v) : CG && PO && EMAIL.test(v)) && (s.d = 0, track(trig > "s" ? "form_submission" : "form_interaction", {
+        // (a partial capture of the values just submitted is not sent either)
+        (trig > "s" /* submit */ ? v != s.l && (s.l = v) : CG && PO && v != s.l && EMAIL.test(v)) && (s.d = 0, track(trig > "s" ? "form_submission" : "form_interaction", {
           formId: c?.i || id || nm,
           formSelector: id ? "#" + CSS.escape(id) : "form" + (nm ? "[name=" + CSS.escape(nm) + "]" : cl ? "." + CSS.escape(cl) : ""),
           formStartedAt: s.s, trigger: trig, fields: p, formProgress: m
@@ -201,11 +203,12 @@
     // same result and errors, also when another script wrapped it before)
     var FP = HTMLFormElement.prototype, FS = FP.submit;
     FP.submit = function () { T(lead)(this, "submit"); return FS.call(this) };
-    // A click on a submit button of a valid form counts as its submission, as it happens:
-    // the button's own handler may stop the submit (a jQuery theme's click → preventDefault
-    // → $.post), and then no submit event follows. When one does, it finds these values
-    // sent already (s.l). :valid asks without firing the page's `invalid` handlers.
-    on("click", e => (e = is(e, "button,input"))?.type == "submit" && (e = e.form)?.matches(":valid") && lead(e, "submit"));
+    // A click on a submit button whose own handler stops the submit (a jQuery theme's click
+    // → preventDefault → $.post) is followed by no submit event. Whether the page then sent
+    // the form cannot be known (the button may as well add a guest, apply a coupon or go to
+    // the next step), so once the click is over the form is captured as partial ("click"),
+    // with every field: unless the submit did follow, and sent these very values (s.l).
+    on("click", e => (e = is(e, "button,input"))?.type == "submit" && (e = e.form) && setTimeout(T(() => lead(e, "click"))));
     on("input", e => e.form && lead(e.form));
     on("change", e => e.form && EMAIL.test(e.value) && lead(e.form, "blur"));
     on("visibilitychange", () => D.hidden && ([...D.forms].map(f => f._crm?.d && lead(f, "pagehide")), send(1)));
