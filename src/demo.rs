@@ -8,6 +8,7 @@ use crate::store::{accounts, queries};
 
 pub const DEMO_DOMAIN: &str = "localhost";
 pub const DEMO_USER: &str = "demo";
+const DEMO_SITE_NAME: &str = "Demo site";
 /// The hidden field of the demo page's contact form (assets/demo/index.html).
 const DEMO_HONEYPOT: &str = "website";
 
@@ -17,8 +18,11 @@ pub async fn setup(app: &App, base: &str) -> anyhow::Result<()> {
     let client = match existing {
         Some(c) => c,
         None => {
-            let input =
-                ClientInput { domain: Some(DEMO_DOMAIN.into()), name: Some("Demo site".into()), ..Default::default() };
+            let input = ClientInput {
+                domain: Some(DEMO_DOMAIN.into()),
+                name: Some(DEMO_SITE_NAME.into()),
+                ..Default::default()
+            };
             app.create_client(input).await?.0
         }
     };
@@ -67,13 +71,31 @@ pub async fn setup(app: &App, base: &str) -> anyhow::Result<()> {
 /// and a demo is not meant to guard real leads). The demo site and its leads stay.
 /// Whether there was anything to retire.
 pub async fn retire(app: &App) -> anyhow::Result<bool> {
-    let Some(token) = app.read(accounts::demo_token).await? else { return Ok(false) };
-    let id = uuid::Uuid::from_bytes(token);
-    match app.revoke_token(id).await {
-        Ok(_) => {}
-        // Revoked or deleted through the API since.
-        Err(crate::app::AppError::Store(crate::store::StoreError::NotFound(_))) => {}
-        Err(e) => return Err(e.into()),
+    let noted = app.read(accounts::demo_token).await?;
+    match noted {
+        Some(token) => match app.revoke_token(uuid::Uuid::from_bytes(token)).await {
+            Ok(_) => {}
+            // Revoked or deleted through the API since.
+            Err(crate::app::AppError::Store(crate::store::StoreError::NotFound(_))) => {}
+            Err(e) => return Err(e.into()),
+        },
+        // Builds before the note made their demo the same way: the `demo` login beside the
+        // `localhost` demo site, and tokens named "demo".
+        None => {
+            let left = app
+                .read(|txn| {
+                    let site = queries::client_by_domain(txn, DEMO_DOMAIN)?;
+                    let user = accounts::get_user(txn, DEMO_USER)?;
+                    Ok(site.is_some_and(|c| c.name == DEMO_SITE_NAME) && user.is_some())
+                })
+                .await?;
+            if !left {
+                return Ok(false);
+            }
+            let now = crate::domain::time::Timestamp::now();
+            app.write(move |txn| crate::store::admin::revoke_tokens_named(txn, "demo", now)).await?;
+            app.forget_revoked_tokens().await?;
+        }
     }
     app.write(|txn| {
         accounts::delete_user(txn, DEMO_USER)?;

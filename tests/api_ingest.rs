@@ -151,7 +151,7 @@ async fn a_corrected_email_and_a_refused_first_try_are_one_lead() {
     assert!(by_typo["items"].as_array().unwrap().is_empty(), "{by_typo}");
 
     let mut refused = submission("x", "v2");
-    refused["fields"] = json!({"email": "tim.typo@exmaple", "name": "Tim"});
+    refused["fields"] = json!({"email": "tim.typo@exmaple", "name": "Ada Lovelace"});
     t.track_batch(ORIGIN, &client, vec![refused]).await;
     assert_eq!(leads(&t, &client).await.len(), 2);
     t.track_batch(ORIGIN, &client, vec![submission("tim@example.com", "v2")]).await;

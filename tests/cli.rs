@@ -529,4 +529,19 @@ async fn a_start_without_demo_retires_the_demo_credentials() {
     assert_eq!(http.get(&leads).bearer_auth(&again.token).send().await.unwrap().status(), 200);
     assert_eq!(http.get(&leads).bearer_auth(&demo.token).send().await.unwrap().status(), 401);
     stop(&mut again.child, &again.base);
+
+    // A demo an older build made noted nothing: its `demo` login beside the demo site and
+    // its "demo" tokens are retired all the same.
+    {
+        let db = redb::Database::open(&data).unwrap();
+        let txn = db.begin_write().unwrap();
+        txn.open_table(crm_tracker::store::tables::META).unwrap().remove("demo_token").unwrap();
+        txn.commit().unwrap();
+    }
+    let (mut plain, seen) = start(&data, false);
+    assert!(seen.iter().any(|l| l.contains("no longer work")), "{seen:?}");
+    let base = seen[0].strip_prefix("crm-tracker listening on ").unwrap().split_whitespace().next().unwrap();
+    let status = http.get(format!("{base}/v1/leads")).bearer_auth(&again.token).send().await.unwrap().status();
+    assert_eq!(status, 401);
+    stop(&mut plain, base);
 }

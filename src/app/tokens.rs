@@ -44,11 +44,17 @@ impl App {
         let now = Timestamp::now();
         let owned = name.to_string();
         self.write(move |txn| admin::revoke_tokens_named(txn, &owned, now)).await?;
-        // Rebuild the cache from the store: the revoked ids are not known here.
+        self.forget_revoked_tokens().await?;
+        self.create_token(name).await
+    }
+
+    /// Drops revoked tokens from the in-memory cache, after revocations whose ids are not
+    /// known here.
+    pub async fn forget_revoked_tokens(&self) -> AppResult<()> {
         let tokens = self.read(crate::store::queries::list_tokens).await?;
         for t in tokens.iter().filter(|t| t.revoked_at.is_some()) {
             self.forget_token(&t.token_id);
         }
-        self.create_token(name).await
+        Ok(())
     }
 }

@@ -152,7 +152,9 @@ pub fn run(
     drop(writer);
     if let (Some(tmp), Some(path)) = (file.take(), out) {
         tmp.as_file().sync_all()?;
-        tmp.persist(&path).map_err(|e| open_error(&path, "writing", &e.error))?;
+        // Without --force, not over a file that appeared meanwhile either.
+        let persisted = if force { tmp.persist(&path) } else { tmp.persist_noclobber(&path) };
+        persisted.map_err(|e| open_error(&path, "writing", &e.error))?;
         eprintln!("Exported {n} leads to {}", path.display());
     }
     Ok(())

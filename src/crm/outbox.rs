@@ -116,12 +116,17 @@ pub fn settle(txn: &WriteTransaction, s: &Settlement, now: Timestamp) -> Result<
         Some(bytes) => decode(bytes.value())?,
         None => return Ok(false),
     };
-    job.state = s.state;
+    // Settled while it was being delivered (a newer change or the lead's deletion retired
+    // it): it stays settled, and a failure of this round says nothing about the lead.
+    let retired = job.state == JobState::Done && s.state != JobState::Done;
+    if !retired {
+        job.state = s.state;
+        job.next_attempt_at = s.next_attempt_at;
+        job.last_error = s.last_error.clone();
+    }
     if s.counted {
         job.attempts += 1;
     }
-    job.next_attempt_at = s.next_attempt_at;
-    job.last_error = s.last_error.clone();
     job.updated_at = now;
     // An update reads the lead itself, and an erasure that reached every CRM is over:
     // neither needs to keep the address.
@@ -130,7 +135,7 @@ pub fn settle(txn: &WriteTransaction, s: &Settlement, now: Timestamp) -> Result<
     }
     outbox.insert(*s.job_id.as_bytes(), encode(&job)?.as_slice())?;
     // A newer change of the lead is still on its way: the lead is not synced yet.
-    let mut lead_sync = s.lead.clone();
+    let mut lead_sync = s.lead.clone().filter(|sync| !retired || sync.status == SyncStatus::Synced);
     if let Some(sync) = lead_sync.as_mut()
         && sync.status == SyncStatus::Synced
     {

@@ -139,6 +139,7 @@ async fn expire_leads(app: &App, client: Id, cutoff: Timestamp, now: Timestamp) 
 /// Deletes the leads that still qualify (one may have been synced since the snapshot).
 fn delete_expired_leads(txn: &WriteTransaction, ids: &[Id], cutoff: Timestamp, now: Timestamp) -> Result<usize> {
     let mut deleted = 0;
+    let mut gone = std::collections::HashSet::new();
     for id in ids {
         let lead: Option<Lead> = {
             let table = txn.open_table(LEADS)?;
@@ -149,9 +150,16 @@ fn delete_expired_leads(txn: &WriteTransaction, ids: &[Id], cutoff: Timestamp, n
         };
         // Checked here, in this transaction, so delete_lead cannot refuse halfway.
         if lead.is_some_and(|l| expired_lead(&l, cutoff)) {
-            leads::delete_lead(txn, *id, false, now)?;
+            leads::delete_lead_keeping_jobs(txn, *id, false, now)?;
+            gone.insert(*id);
             deleted += 1;
         }
+    }
+    // One pass over the outbox for the whole chunk, not one per lead.
+    if !gone.is_empty() {
+        let mut tables = leads::LeadTables::open(txn)?;
+        tables.retire_upserts(|job| gone.contains(&job.lead_id), leads::RETIRED_WITH_LEAD, now)?;
+        tables.finish()?;
     }
     Ok(deleted)
 }

@@ -60,7 +60,7 @@ const LOGIN_FIELDS: &[&str] =
 /// Of those, the ones that name the account: a login form has one.
 const LOGIN_ID_FIELDS: &[&str] = &["log", "username", "user_login", "user_name", "login", "user"];
 /// Fields of site search boxes, product pages (add to cart, options) and listing filters. A
-/// submission of only these, with no email or phone, is shopping or searching, not a lead.
+/// submission of only these, with no email in any value, is shopping or searching, not a lead.
 const SHOP_AND_SEARCH_FIELDS: &[&str] = &[
     "s",
     "q",
@@ -201,16 +201,31 @@ pub fn form_key(form_ref: Option<&str>, metadata: &Map<String, Value>) -> Option
 /// True when the candidate carries on `lead` though no email ties them: the same visitor on
 /// the same form and page within [`CONTINUE_WINDOW_MS`] of the lead's last change, while the
 /// lead is still open (partial, or without an email: a submission the page refused, then
-/// fixed), and, when both have an email, the new one is the old one with a typo fixed (at
-/// most two letters changed, dropped, added or swapped). Anything else is another person
+/// fixed), and nothing says it is someone else: when both have an email, the new one is the
+/// old one with a typo fixed; a name or phone both have is the same; and two submissions
+/// without any email (a callback form) stay two leads. Anything else is another person
 /// using the same browser: another lead. A submitted lead with an email is closed.
 pub fn continues(lead: &Lead, candidate: &LeadCandidate, now: Timestamp) -> bool {
     let open = lead.status == LeadStatus::Partial || lead.email.is_none();
     let chat = candidate.status == LeadStatus::ChatInquiry || lead.status == LeadStatus::ChatInquiry;
-    let same_person = match (lead.email.as_deref(), candidate.email()) {
+    let emails_agree = match (lead.email.as_deref(), candidate.email()) {
         (Some(old), Some(new)) => is_typo_fix(old, new),
+        (None, None) => false,
         _ => true,
     };
+    let c = &candidate.contact;
+    let agree = |stored: &Option<String>, a: LeadAttr, same: fn(&str, &str) -> bool| match (stored, attr(c, a)) {
+        (Some(x), Some(y)) => same(x, &y),
+        _ => true,
+    };
+    let same_text = |a: &str, b: &str| a.trim().eq_ignore_ascii_case(b.trim());
+    let same_digits =
+        |a: &str, b: &str| a.chars().filter(char::is_ascii_digit).eq(b.chars().filter(char::is_ascii_digit));
+    let same_person = emails_agree
+        && agree(&lead.name, LeadAttr::Name, same_text)
+        && agree(&lead.first_name, LeadAttr::FirstName, same_text)
+        && agree(&lead.last_name, LeadAttr::LastName, same_text)
+        && agree(&lead.phone, LeadAttr::Phone, same_digits);
     let form = form_key(candidate.form_ref.as_deref(), &candidate.metadata);
     open && !chat
         && same_person
@@ -462,6 +477,23 @@ mod tests {
         merge(&mut lead, &sent, Timestamp(T0 + 30_000));
         assert_eq!(lead.email.as_deref(), Some("tim@example.com"));
         assert!(!lead.quality_reasons.iter().any(|r| r == quality::NO_CONTACT_DATA), "{:?}", lead.quality_reasons);
+        // Two people at one browser sending a form without email (a callback form): two
+        // leads; and a name that differs says it is someone else.
+        let call = |name: &str, phone: &str| {
+            cand(json!({"type": "form_submission", "visitorId": "v", "formSelector": "form.callback",
+                "fields": {"name": name, "phone": phone}}))
+        };
+        let first = new_lead(&call("Ann", "+1 202 555 0101"), Uuid::nil(), Uuid::nil(), Timestamp(T0));
+        assert!(!continues(&first, &call("Bob", "+1 202 555 0199"), Timestamp(T0 + 60_000)));
+        assert!(!continues(&first, &call("Ann", "+1 202 555 0101"), Timestamp(T0 + 60_000)), "no email at all");
+        let named = cand(json!({"type": "form_submission", "visitorId": "v", "formSelector": "form.wpcf7-form",
+            "fields": {"your-email": "kim@example.com", "name": "Kim"}}));
+        let refused_tim = {
+            let mut l = new_lead(&refused, Uuid::nil(), Uuid::nil(), Timestamp(T0));
+            l.name = Some("Tim".into());
+            l
+        };
+        assert!(!continues(&refused_tim, &named, Timestamp(T0 + 60_000)), "another name");
         // Submitted with an email, it is closed: another address is another lead.
         let other = cand(json!({"type": "form_submission", "visitorId": "v", "formSelector": "form.wpcf7-form",
             "fields": {"your-email": "colleague@example.com"}}));

@@ -103,7 +103,18 @@ pub fn apply_config(config: &mut ClientConfig, input: ConfigInput) -> Result<(),
     }
     if let Some(h) = input.honeypot_field {
         config.honeypot_field = match h {
-            Some(name) if !name.trim().is_empty() => Some(text("config.honeypotField", name, 100, true)?),
+            Some(name) if !name.trim().is_empty() => {
+                let name = text("config.honeypotField", name, 100, true)?;
+                // Such fields are dropped before the lead rules look for the honeypot.
+                if super::redact::is_dropped_before_rules(&name) {
+                    return Err(invalid(
+                        "config.honeypotField",
+                        "is a name the server drops as sensitive or machine-made (a password, card or CAPTCHA \
+                         field), so the honeypot would never be seen; name it like website or url",
+                    ));
+                }
+                Some(name)
+            }
             _ => None,
         };
     }
@@ -423,6 +434,11 @@ mod tests {
             serde_json::from_value(serde_json::json!({"config": {"partialCapture": false}})).unwrap();
         apply_client(&mut c, keep).unwrap();
         assert_eq!(c.config.honeypot_field.as_deref(), Some("website"));
+        for dropped in ["captcha_answer", "password_confirm"] {
+            let input: ClientInput =
+                serde_json::from_value(serde_json::json!({"config": {"honeypotField": dropped}})).unwrap();
+            assert_eq!(apply_client(&mut c.clone(), input).unwrap_err().field, "config.honeypotField", "{dropped}");
+        }
         let clear: ClientInput =
             serde_json::from_value(serde_json::json!({"config": {"honeypotField": null, "crm": {"x": 1}}})).unwrap();
         apply_client(&mut c, clear).unwrap();

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::error::{ApiError, ApiResult};
-use super::leads::{MAX_LIMIT, parse_cursor, parse_limit};
+use super::leads::{parse_cursor, parse_limit};
 use crate::domain::model::Id;
 
 #[derive(Debug, Default, Deserialize)]
@@ -17,13 +17,13 @@ pub struct PageQuery {
     limit: Option<String>,
 }
 
-/// One page of `items`; without a `limit`, as many as a page may hold (these lists are
-/// short, and the dashboard shows them whole).
+/// One page of `items`; without a `limit`, all of them (these lists are short, and the
+/// dashboard shows them whole).
 pub fn page<T: Serialize>(items: Vec<T>, id: impl Fn(&T) -> Id, query: &PageQuery) -> ApiResult<Json<Value>> {
     let limit = if query.limit.as_deref().is_some_and(|l| !l.trim().is_empty()) {
         parse_limit(&query.limit)?
     } else {
-        MAX_LIMIT
+        usize::MAX
     };
     let start = match parse_cursor(&query.cursor)? {
         None => 0,
@@ -60,8 +60,9 @@ mod tests {
             }
         }
         assert_eq!(seen, ids.iter().map(|i| i.to_string()).collect::<Vec<_>>());
-        let Json(all) = page(ids.clone(), |i| *i, &PageQuery::default()).unwrap();
-        assert_eq!(all["items"].as_array().unwrap().len(), 5);
+        let many: Vec<Id> = (0..600).map(Uuid::from_u128).collect();
+        let Json(all) = page(many, |i| *i, &PageQuery::default()).unwrap();
+        assert_eq!(all["items"].as_array().unwrap().len(), 600, "no limit: the whole list");
         assert!(all["nextCursor"].is_null());
         assert!(page(ids.clone(), |i| *i, &q(Some(Uuid::from_u128(7)), "2")).is_err());
         assert!(page(ids, |i| *i, &q(None, "501")).is_err());

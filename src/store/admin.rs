@@ -110,8 +110,11 @@ pub fn delete_client(txn: &WriteTransaction, id: &Id, now: Timestamp) -> Result<
     // finds no pages left to rewrite (it still drops its lead index entries).
     txn.open_table(EVENT_PAGES)?.retain_in(prefix_range(id.as_bytes()), |_, _| false)?;
     for lead in children(txn, LEADS_BY_CLIENT, id)? {
-        leads::delete_lead(txn, lead, false, now)?;
+        leads::delete_lead_keeping_jobs(txn, lead, false, now)?;
     }
+    let mut tables = leads::LeadTables::open(txn)?;
+    tables.retire_upserts(|job| job.client_id == *id, leads::RETIRED_WITH_LEAD, now)?;
+    tables.finish()?;
     {
         let mut seen = txn.open_table(SEEN_EVENT_IDS)?;
         seen.retain_in(prefix_range(id.as_bytes()), |_, _| false)?;

@@ -16,11 +16,12 @@ use crate::domain::time::Timestamp;
 pub struct LeadKeys {
     pub email: Option<String>,
     pub status: LeadStatus,
+    pub visitor_form: Option<Pair>,
 }
 
 impl LeadKeys {
     pub fn of(lead: &Lead) -> LeadKeys {
-        LeadKeys { email: lead.email.clone(), status: lead.status }
+        LeadKeys { email: lead.email.clone(), status: lead.status, visitor_form: visitor_form_key_of(lead) }
     }
 }
 
@@ -142,6 +143,25 @@ impl<'t> LeadTables<'t> {
             self.bump(before.status, -1)?;
             self.bump(after.status, 1)?;
         }
+        // A later event from another form or page moves the lead's entry there.
+        let visitor_form = visitor_form_key_of(after);
+        if before.visitor_form != visitor_form {
+            if let Some(old) = before.visitor_form {
+                self.forget_visitor_form(old, &id)?;
+            }
+            if let Some(new) = visitor_form {
+                self.by_visitor_form.insert(new, id)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes a visitor-form entry if it still names this lead (a newer lead of the visitor
+    /// may own the key).
+    fn forget_visitor_form(&mut self, key: Pair, id: &Id16) -> Result<()> {
+        if self.by_visitor_form.get(key)?.is_some_and(|v| v.value() == *id) {
+            self.by_visitor_form.remove(key)?;
+        }
         Ok(())
     }
 
@@ -154,25 +174,23 @@ impl<'t> LeadTables<'t> {
         if let Some(email) = &lead.email {
             self.by_email.remove(email_key(&client, email, Some(&id)).as_slice())?;
         }
-        // Only if it still names this lead: a newer lead of the visitor may own the key.
-        if let Some(key) = visitor_form_key_of(lead)
-            && self.by_visitor_form.get(key)?.is_some_and(|v| v.value() == id)
-        {
-            self.by_visitor_form.remove(key)?;
+        if let Some(key) = visitor_form_key_of(lead) {
+            self.forget_visitor_form(key, &id)?;
         }
         self.bump(lead.status, -1)
     }
 
     /// Adds a CRM sync job for this lead.
-    /// Settles this lead's queued and dead-lettered CRM updates: what they would deliver is
-    /// replaced by a newer update, or gone with the lead. Scans the outbox, so admin writes
-    /// call it, never ingest. Returns how many it settled.
-    pub fn retire_upserts(&mut self, lead: &Id, why: &str, now: Timestamp) -> Result<usize> {
+    /// Settles the queued and dead-lettered CRM updates of the leads `of` picks: what they
+    /// would deliver is replaced by a newer update, or gone with the lead. One pass over the
+    /// outbox, so admin writes call it (once per transaction, not per lead), never ingest.
+    /// Returns how many it settled.
+    pub fn retire_upserts(&mut self, of: impl Fn(&SyncJob) -> bool, why: &str, now: Timestamp) -> Result<usize> {
         let mut stale = Vec::new();
         for entry in self.outbox.iter()? {
             let (key, bytes) = entry?;
             let job: SyncJob = decode(bytes.value())?;
-            if job.lead_id == *lead && job.kind == SyncKind::Upsert && job.state != JobState::Done {
+            if job.kind == SyncKind::Upsert && job.state != JobState::Done && of(&job) {
                 stale.push((key.value(), job));
             }
         }
@@ -208,16 +226,33 @@ impl<'t> LeadTables<'t> {
     }
 }
 
-/// Deletes a lead, its events and every index entry pointing at them. With
-/// `crm_erasure`, a CRM deletion job is queued from the lead as it was (its `crmId` is read
-/// before the lead is gone; the original design read it after deleting and lost it).
-/// Returns the deleted lead.
+/// Why a deleted lead's CRM updates were settled.
+pub const RETIRED_WITH_LEAD: &str = "the lead was deleted";
+
+/// Deletes a lead, its events and every index entry pointing at them, and settles its CRM
+/// updates. With `crm_erasure`, a CRM deletion job is queued from the lead as it was (its
+/// `crmId` is read before the lead is gone; the original design read it after deleting and
+/// lost it). Returns the deleted lead.
 pub fn delete_lead(txn: &WriteTransaction, lead_id: Id, crm_erasure: bool, now: Timestamp) -> Result<Lead> {
+    let lead = delete_lead_keeping_jobs(txn, lead_id, crm_erasure, now)?;
+    let mut tables = LeadTables::open(txn)?;
+    tables.retire_upserts(|job| job.lead_id == lead_id, RETIRED_WITH_LEAD, now)?;
+    tables.finish()?;
+    Ok(lead)
+}
+
+/// [`delete_lead`] without settling the lead's CRM updates, for callers that delete many
+/// leads in one transaction and settle their updates in one pass afterwards.
+pub fn delete_lead_keeping_jobs(
+    txn: &WriteTransaction,
+    lead_id: Id,
+    crm_erasure: bool,
+    now: Timestamp,
+) -> Result<Lead> {
     let id = *lead_id.as_bytes();
     let mut tables = LeadTables::open(txn)?;
     let lead = tables.get(&id)?.ok_or(StoreError::NotFound("lead"))?;
     tables.remove(&lead)?;
-    tables.retire_upserts(&lead_id, "the lead was deleted", now)?;
     if crm_erasure && (lead.crm_id.is_some() || lead.email.is_some()) {
         tables.enqueue_sync(&lead, SyncKind::Delete, now)?;
     }
@@ -267,7 +302,7 @@ pub fn update_lead(
     if crm_enabled {
         // One update carries the lead as it is now: earlier queued or dead-lettered ones
         // would only send older states of it (five edits are one delivery, not five).
-        tables.retire_upserts(&id, "superseded by a later change of the lead", now)?;
+        tables.retire_upserts(|job| job.lead_id == id, "superseded by a later change of the lead", now)?;
         tables.enqueue_sync(&after, SyncKind::Upsert, now)?;
     }
     tables.finish()?;

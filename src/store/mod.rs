@@ -44,7 +44,8 @@ pub enum StoreError {
     Storage(String),
     /// Reading or writing the file failed (a full disk, a failing device). After one failed
     /// write redb refuses every later one until the database is opened again, which the
-    /// writer does once writing works again ([`Store::reopen`]); what was committed is safe.
+    /// writer does once a full disk has room again ([`Store::reopen`]); what was committed
+    /// is safe.
     #[error("storage I/O error: {0}")]
     Io(String),
     #[error("could not encode a record: {0}")]
@@ -135,11 +136,16 @@ struct FileReopener(PathBuf);
 impl Reopener for FileReopener {
     fn writable(&self) -> std::io::Result<()> {
         use std::io::Write;
-        let mut name = self.0.file_name().unwrap_or_default().to_os_string();
+        // Beside the real file (a symlinked data file lives on the filesystem it points to),
+        // under a name nothing else uses: an old probe is removed, a new one never follows
+        // a link.
+        let real = std::fs::canonicalize(&self.0)?;
+        let mut name = real.file_name().unwrap_or_default().to_os_string();
         name.push(".space-probe");
-        let probe = self.0.with_file_name(name);
+        let probe = real.with_file_name(name);
+        let _ = std::fs::remove_file(&probe);
         let written = (|| {
-            let mut file = std::fs::File::create(&probe)?;
+            let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&probe)?;
             // About what reopening writes: the journal's records applied, the allocator state.
             file.write_all(&vec![0u8; 1 << 20])?;
             file.sync_data()
@@ -227,7 +233,7 @@ impl Store {
         self.path.as_deref()
     }
 
-    /// The current database handle; an error only while it is being reopened.
+    /// The current database handle; an error (at once) while it is being reopened.
     pub fn database(&self) -> Result<Arc<Database>> {
         let slot = self.db.read().unwrap_or_else(PoisonError::into_inner);
         slot.clone().ok_or_else(|| {
@@ -243,22 +249,22 @@ impl Store {
     }
 
     /// Opens the database again after a failed write, when writing works again. Called by
-    /// the writer thread only, so no write transaction is open. Reads that hold the old
-    /// handle are waited for (up to `wait`); new reads wait on the lock meanwhile.
-    /// `Ok(false)`: not now (no space yet, or reads still running); the old handle stays
-    /// and keeps serving reads. An error: the old handle is gone and opening failed; reads
-    /// fail until a later call succeeds.
+    /// the writer thread only, so no write transaction is open. The handle is taken out
+    /// first, so reads answer at once (503) rather than wait; reads still using it are
+    /// waited for (up to `wait`). `Ok(false)`: not now (no space yet, or reads still
+    /// running); the old handle is put back and keeps serving reads. An error: the old handle
+    /// is gone and opening failed; reads fail until a later call succeeds.
     pub fn reopen(&self, wait: Duration) -> Result<bool> {
         let Some(reopener) = &self.reopener else { return Ok(false) };
         if reopener.writable().is_err() {
             return Ok(false);
         }
-        let mut slot = self.db.write().unwrap_or_else(PoisonError::into_inner);
-        if let Some(old) = slot.take() {
+        let taken = self.db.write().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(old) = taken {
             let deadline = Instant::now() + wait;
             while Arc::strong_count(&old) > 1 {
                 if Instant::now() >= deadline {
-                    *slot = Some(old);
+                    *self.db.write().unwrap_or_else(PoisonError::into_inner) = Some(old);
                     return Ok(false);
                 }
                 std::thread::sleep(Duration::from_millis(5));
@@ -267,7 +273,8 @@ impl Store {
             // next open to apply) and releases its lock, which the open below takes.
             drop(old);
         }
-        *slot = Some(Arc::new(reopener.open()?));
+        let db = Arc::new(reopener.open()?);
+        *self.db.write().unwrap_or_else(PoisonError::into_inner) = Some(db);
         Ok(true)
     }
 }

@@ -176,7 +176,9 @@ fn run(store: Store, rx: Receiver<Job>, metrics: Arc<Metrics>) {
             WriterCache::default()
         }
     };
-    // Set while the file refuses writes: when the last reopen was tried.
+    // Set while the file refuses writes after running out of space: when the last reopen
+    // was tried. (Other failures, a failing device, wait for a restart: reopening would
+    // take the handle reads still use, and fail.)
     let mut failed: Option<Instant> = None;
     while !stopping {
         let first = match failed {
@@ -214,10 +216,13 @@ fn run(store: Store, rx: Receiver<Job>, metrics: Arc<Metrics>) {
         let started = Instant::now();
         let result = commit_group(&store, jobs, &metrics, &mut cache);
         metrics.writer_commit_seconds.observe(started.elapsed().as_secs_f64());
-        match result {
-            Err(StoreError::Io(_)) if failed.is_none() => failed = Some(Instant::now()),
+        match &result {
+            Err(StoreError::Io(e)) if failed.is_none() && is_out_of_space(e) => failed = Some(Instant::now()),
             Ok(()) => failed = None,
             Err(_) => {}
+        }
+        if let Err(e @ StoreError::Io(_)) = &result {
+            log_io_failure(e, failed.is_some());
         }
     }
     // Anything still queued after Stop is answered, not dropped silently.
@@ -228,6 +233,11 @@ fn run(store: Store, rx: Receiver<Job>, metrics: Arc<Metrics>) {
             Job::Stop => {}
         }
     }
+}
+
+/// A write failed for want of space (ENOSPC, or EDQUOT: a quota), which freeing space fixes.
+fn is_out_of_space(error: &str) -> bool {
+    ["No space left", "os error 28", "Disk quota exceeded", "os error 122"].iter().any(|m| error.contains(m))
 }
 
 /// After a failed write redb refuses every later one until the file is opened again: once
@@ -301,9 +311,8 @@ fn commit_group(store: &Store, jobs: Vec<Job>, metrics: &Metrics, cache: &mut Wr
         }
         Err(e) => {
             cache.clear();
-            if matches!(e, StoreError::Io(_)) {
-                log_io_failure(&e);
-            } else {
+            // An I/O failure is logged by the caller, which knows whether it can recover.
+            if !matches!(e, StoreError::Io(_)) {
                 tracing::error!(error = %e, "write transaction failed; nothing in it was stored");
             }
             for (batch, reply) in ingests {
@@ -327,19 +336,26 @@ fn commit_group(store: &Store, jobs: Vec<Job>, metrics: &Metrics, cache: &mut Wr
 /// Once a write to the file failed, every later commit fails at once too, possibly
 /// hundreds a second while senders retry: the log says what to do once a minute, not per
 /// commit.
-fn log_io_failure(e: &StoreError) {
+fn log_io_failure(e: &StoreError, disk_full: bool) {
     static LAST: Mutex<Option<Instant>> = Mutex::new(None);
     let mut last = LAST.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     if last.is_some_and(|at| at.elapsed() < std::time::Duration::from_secs(60)) {
         return;
     }
     *last = Some(Instant::now());
-    tracing::error!(
-        error = %e,
-        "the data file cannot be written: writes fail (503) until the cause is fixed (a full disk: free space); \
-         the server then opens the file again by itself within seconds; everything acknowledged so far is in \
-         the data file and its journal"
-    );
+    if disk_full {
+        tracing::error!(
+            error = %e,
+            "the data file's disk is full: writes fail (503) until space is freed; the server then opens the \
+             file again by itself within seconds; everything acknowledged so far is in the data file and its journal"
+        );
+    } else {
+        tracing::error!(
+            error = %e,
+            "the data file cannot be written: writes fail (503) until the server is restarted with the cause \
+             fixed; everything acknowledged so far is in the data file and its journal"
+        );
+    }
 }
 
 #[cfg(test)]
@@ -391,12 +407,18 @@ mod tests {
     struct FillingDisk {
         inner: Arc<redb::backends::InMemoryBackend>,
         full: Arc<AtomicBool>,
+        /// A failing device instead: "Input/output error".
+        broken: bool,
     }
 
     impl FillingDisk {
         fn check(&self) -> std::io::Result<()> {
             if self.full.load(Relaxed) {
-                return Err(std::io::Error::new(std::io::ErrorKind::StorageFull, "No space left on device"));
+                return Err(if self.broken {
+                    std::io::Error::other("Input/output error (os error 5)")
+                } else {
+                    std::io::Error::new(std::io::ErrorKind::StorageFull, "No space left on device")
+                });
             }
             Ok(())
         }
@@ -440,8 +462,12 @@ mod tests {
     }
 
     fn filling_store() -> (Store, Arc<AtomicBool>, Arc<Reopen>) {
+        failing_store(false)
+    }
+
+    fn failing_store(broken: bool) -> (Store, Arc<AtomicBool>, Arc<Reopen>) {
         let full = Arc::new(AtomicBool::new(false));
-        let disk = FillingDisk { inner: Arc::new(redb::backends::InMemoryBackend::new()), full: full.clone() };
+        let disk = FillingDisk { inner: Arc::new(redb::backends::InMemoryBackend::new()), full: full.clone(), broken };
         let db = redb::Database::builder().create_with_backend(disk.clone()).unwrap();
         let reopen = Arc::new(Reopen { disk, opens: AtomicUsize::new(0) });
         (Store::with_reopener(db, reopen.clone()).unwrap(), full, reopen)
@@ -488,6 +514,29 @@ mod tests {
         assert!(stored(&store, "before") && stored(&store, "after"));
         assert!(!stored(&store, "while full") && !stored(&store, "still full"));
         assert_eq!(reopen.opens.load(Relaxed), 1);
+        writer.shutdown();
+    }
+
+    /// A failing device is not a full disk: reopening would take the handle reads still
+    /// use and most likely fail, so writes wait for a restart and reads go on.
+    #[tokio::test]
+    async fn a_failing_device_is_not_reopened() {
+        let (store, failing, reopen) = failing_store(true);
+        let writer = Writer::spawn(store.clone(), Arc::new(Metrics::default()));
+        let put = |key: &'static str| {
+            writer.exec(move |txn| {
+                txn.open_table(crate::store::tables::META)?.insert(key, [1u8].as_slice())?;
+                Ok(())
+            })
+        };
+        put("before").await.unwrap();
+        failing.store(true, Relaxed);
+        assert!(matches!(put("while failing").await, Err(StoreError::Io(_))));
+        failing.store(false, Relaxed);
+        tokio::time::sleep(REOPEN_EVERY * 4).await;
+        assert!(matches!(put("later").await, Err(StoreError::Io(_))));
+        assert_eq!(reopen.opens.load(Relaxed), 0);
+        assert!(stored(&store, "before"));
         writer.shutdown();
     }
 
