@@ -473,6 +473,16 @@ mod tests {
         (Store::with_reopener(db, reopen.clone()).unwrap(), full, reopen)
     }
 
+    /// Writes a marker key through the writer.
+    async fn put_key(writer: &Writer, key: &'static str) -> Result<()> {
+        writer
+            .exec(move |txn| {
+                txn.open_table(crate::store::tables::META)?.insert(key, [1u8].as_slice())?;
+                Ok(())
+            })
+            .await
+    }
+
     fn stored(store: &Store, key: &'static str) -> bool {
         store.read(|r| Ok(r.open_table(crate::store::tables::META)?.get(key)?.is_some())).unwrap()
     }
@@ -485,12 +495,7 @@ mod tests {
     async fn a_full_disk_refuses_writes_until_space_is_freed() {
         let (store, full, reopen) = filling_store();
         let writer = Writer::spawn(store.clone(), Arc::new(Metrics::default()));
-        let put = |key: &'static str| {
-            writer.exec(move |txn| {
-                txn.open_table(crate::store::tables::META)?.insert(key, [1u8].as_slice())?;
-                Ok(())
-            })
-        };
+        let put = |key: &'static str| put_key(&writer, key);
         put("before").await.unwrap();
         full.store(true, Relaxed);
         let err = put("while full").await.unwrap_err();
@@ -523,12 +528,7 @@ mod tests {
     async fn a_failing_device_is_not_reopened() {
         let (store, failing, reopen) = failing_store(true);
         let writer = Writer::spawn(store.clone(), Arc::new(Metrics::default()));
-        let put = |key: &'static str| {
-            writer.exec(move |txn| {
-                txn.open_table(crate::store::tables::META)?.insert(key, [1u8].as_slice())?;
-                Ok(())
-            })
-        };
+        let put = |key: &'static str| put_key(&writer, key);
         put("before").await.unwrap();
         failing.store(true, Relaxed);
         assert!(matches!(put("while failing").await, Err(StoreError::Io(_))));
@@ -563,12 +563,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("data.redb")).unwrap();
         let writer = Writer::spawn(store.clone(), Arc::new(Metrics::default()));
-        let put = |key: &'static str| {
-            writer.exec(move |txn| {
-                txn.open_table(crate::store::tables::META)?.insert(key, [1u8].as_slice())?;
-                Ok(())
-            })
-        };
+        let put = |key: &'static str| put_key(&writer, key);
         put("before").await.unwrap();
         assert!(store.reopen(Duration::from_secs(1)).unwrap());
         put("after").await.unwrap();
