@@ -133,9 +133,11 @@ async fn one_off_commands_and_graceful_shutdown() {
     assert_eq!(server.terminate(), Some(0));
     assert!(!journal.exists(), "a clean stop leaves the data file alone");
 
-    let offline = dir.path().join("offline.redb");
+    // Into a directory that does not exist yet: made, and said.
+    let offline = dir.path().join("backups").join("offline.redb");
     let (ok, _, err) = process::run(&data, &["backup", "--out", offline.to_str().unwrap()], None);
     assert!(ok, "{err}");
+    assert!(err.contains(&format!("Created the directory {}", dir.path().join("backups").display())), "{err}");
     assert!(crm_tracker::store::backup::verify(&offline).unwrap());
     #[cfg(unix)]
     assert_eq!(mode(&offline), 0o600);

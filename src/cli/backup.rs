@@ -65,6 +65,13 @@ pub(super) fn check_out(out: &Path, data: &Path, force: bool, what: &str, exampl
 
 pub fn run(data: &Path, args: BackupArgs) -> anyhow::Result<()> {
     check_out(&args.out, data, args.force, "backup", "crm-tracker-backup.redb")?;
+    // A missing directory is made, and said: a typo in --out should not go unnoticed.
+    if let Some(dir) = args.out.parent().filter(|p| !p.as_os_str().is_empty())
+        && !dir.exists()
+    {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create the directory {}", dir.display()))?;
+        eprintln!("Created the directory {}", dir.display());
+    }
     if let Some(server) = &args.server {
         let token = args.token.as_deref().context("--server needs --token (or CRM_TRACKER_TOKEN)")?;
         let size = online(server, token, &args.out)?;
