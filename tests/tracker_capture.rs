@@ -353,6 +353,8 @@ async fn a_submit_stopped_in_the_buttons_click_handler_is_captured_as_partial() 
         <button type="submit" id="send"><span class="icon">✉</span> Send</button></form><p id="status"></p>
         <form id="plain"><input type="email" name="email" aria-label="Email"><button id="go">Go</button></form>
         <script>const f = document.getElementById('contact');
+        window.formdata = 0;
+        f.addEventListener('formdata', () => window.formdata++);
         document.getElementById('send').addEventListener('click', e => {{
           e.preventDefault();
           if (!f.email.value) {{ document.getElementById('status').textContent = 'email missing'; return; }}
@@ -364,6 +366,8 @@ async fn a_submit_stopped_in_the_buttons_click_handler_is_captured_as_partial() 
     let (site_url, _server) = browser::serve_pages(vec![("/", page(&t, &client, &body))]).await;
     let page = open(&chrome, &format!("{site_url}/")).await;
     page.fill("input[name=name]", "Grace Hopper").await;
+    // Typing builds no FormData of the page's form (a page may send from its `formdata`).
+    assert_eq!(page.eval("window.formdata").await, 0);
     page.click("#send .icon").await; // no email yet: nothing to capture
     page.wait_for("document.getElementById('status').textContent === 'email missing'", DEADLINE).await;
     page.fill("#contact input[name=email]", "jquery@example.com").await;

@@ -151,7 +151,7 @@
       lead = (f, trig, k, s = f._crm ||= { r: {}, s: now() }, c = C.f?.find(c => is(f, c.s)),
         // getAttribute, not f.id / f.name: an <input name="id"> shadows those properties
         id = f.getAttribute("id"), nm = f.getAttribute("name"), cl = f.classList[0],
-        o = {}, p = {}, m = 0, v = "", fd = new FormData(f), el, t, ph, lab, g) => {
+        o = {}, p = {}, m = 0, v = "", fd = trig && new FormData(f), el, t, ph, lab, g) => {
         for (el of f.elements) {
           t = el.type; g = el.name; ph = el.placeholder;
           lab = el.labels?.[0]?.textContent.replace(el.textContent, "") || el.ariaLabel || el.ariaLabelledByElements?.[0]?.textContent;
@@ -163,8 +163,10 @@
             (o[c?.d?.find(x => is(el, x.s))?.n ||
               ((/bo|di/.test(t) /* checkbox, radio */ || !/^(input_|nf-)|\[|^field$/.test(g)) && g || lab || ph || el.id).toLowerCase().match(/[\p{L}\p{N}]+/gu)?.join("_") || g || t] =
               // FormData: only checked boxes and radios, every selected option, every
-              // field of a name (a phone number split over three inputs)
-              g ? fd.getAll(g).join(", ") : el.value)
+              // field of a name (a phone number split over three inputs). Built only when
+              // sending: each build fires the page's own `formdata` handlers, and typing
+              // (which keeps values for steps a form removes) should not.
+              g && fd ? fd.getAll(g).join(", ") : el.value)
         }
         o = s.r = { ...s.r, ...o };
         if (!trig) return s.d = 1;
