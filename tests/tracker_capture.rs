@@ -411,6 +411,7 @@ async fn ordinary_fields_near_sensitive_words_are_kept() {
         <label> Number of passengers <input name="your-number"></label>
         <input name="accommodation" placeholder="Number of nights">
         <label> Card number <input name="cardnumber"></label>
+        <input name="account" placeholder="Number">
         <button>Book</button></form>"#;
     let (site_url, _server) = browser::serve_pages(vec![("/", page(&t, &client, body))]).await;
     let page = open(&chrome, &format!("{site_url}/")).await;
@@ -418,6 +419,7 @@ async fn ordinary_fields_near_sensitive_words_are_kept() {
     page.fill("input[name=your-number]", "3").await;
     page.fill("input[name=accommodation]", "2").await;
     page.fill("input[name=cardnumber]", "4111 1111 1111 1111").await;
+    page.fill("input[name=account]", "70012345678").await;
     page.click("button").await;
     page.wait_for("location.pathname === '/thanks'", DEADLINE).await;
     let lead = wait_for_lead(&t, &client, "booking@example.com", |l| l["status"] == "submitted").await;
@@ -427,6 +429,7 @@ async fn ordinary_fields_near_sensitive_words_are_kept() {
     assert_eq!(fields["your_number"], "3", "{fields:#}");
     assert_eq!(fields["accommodation"], "2", "{fields:#}");
     assert!(!fields.to_string().contains("4111"), "{fields:#}");
+    assert!(!fields.to_string().contains("70012345678"), "an account number, named and placed apart: {fields:#}");
     no_exceptions(&page);
     t.stop().await;
 }

@@ -158,7 +158,7 @@
           !is(el, "[data-crm-ignore]") &&
             // types button, fieldset, file, hidden, image, object/output, password, submit, search,
             // reset (hidden allowed for utm_* and the honeypot), then the sensitive words
-            !/^([bfhiop]|su|sea|res)|pass(?!e?n|i)|pwd|card(?!i)|cv[vc]|secur|iban|routing|acc\S* ?num|\b(ssn|cc|pin|otp)\b/.test(
+            !/^([bfhiop]|su|sea|res)|pass(?!e?n|i)|pwd|card(?!i)|cv[vc]|secur|iban|routing|acc(oun)?t.*num|\b(ssn|cc|pin|otp)\b/.test(
               [/^utm_/.test(g) || g == C.h ? "" : t, g, el.id, lab, ph, el.autocomplete].join(" ").replace(/(?=[A-Z][a-z])|_/g, " ").toLowerCase()) &&
             (o[c?.d?.find(x => is(el, x.s))?.n ||
               ((/bo|di/.test(t) /* checkbox, radio */ || !/^(input_|nf-)|\[|^field$/.test(g)) && g || lab || ph || el.id).toLowerCase().match(/[\p{L}\p{N}]+/gu)?.join("_") || g || t] =
