@@ -236,16 +236,24 @@ async fn retries_give_up_after_the_attempt_limit() {
     t.stop().await;
 }
 
-#[tokio::test]
-async fn client_errors_dead_letter_at_once_and_replay_delivers() {
+/// A site syncing to HubSpot through a mapping to a property HubSpot does not have (so it
+/// refuses every delivery with a 400), and the lead of one submission with `fields`.
+async fn lead_hubspot_refuses(fields: Value) -> (TestApp, std::sync::Arc<Hubspot>, String, Value) {
     let t = spawn_app().await;
     let hs = Hubspot::start().await;
     let (client, _) = t.create_site("example.com").await;
     configure(&t, &client, vec![hs.connector()]).await;
     let form = mapped_form(&t, &client, &[("budget", "budget_range", None, false)]).await;
-    let event = form_submission(&form, "v1", json!({"email": "dl@example.com", "name": "Dee Ell", "budget": "5-10k"}));
-    t.track_batch(ORIGIN, &client, vec![event]).await;
-    let lead = lead_of(&t, &client, "dl@example.com").await;
+    let email = fields["email"].as_str().unwrap().to_string();
+    t.track_batch(ORIGIN, &client, vec![form_submission(&form, "v1", fields)]).await;
+    let lead = lead_of(&t, &client, &email).await;
+    (t, hs, client, lead)
+}
+
+#[tokio::test]
+async fn client_errors_dead_letter_at_once_and_replay_delivers() {
+    let (t, hs, client, lead) =
+        lead_hubspot_refuses(json!({"email": "dl@example.com", "name": "Dee Ell", "budget": "5-10k"})).await;
     let worker = worker(&t.app);
 
     assert_eq!(worker.deliver_due(Timestamp::now()).await.unwrap().dead_lettered, 1);
@@ -295,14 +303,7 @@ async fn client_errors_dead_letter_at_once_and_replay_delivers() {
 /// letters (a replay would only find the lead gone).
 #[tokio::test]
 async fn edits_are_one_update_and_a_deleted_lead_leaves_no_dead_letters() {
-    let t = spawn_app().await;
-    let hs = Hubspot::start().await;
-    let (client, _) = t.create_site("example.com").await;
-    configure(&t, &client, vec![hs.connector()]).await;
-    let form = mapped_form(&t, &client, &[("budget", "budget_range", None, false)]).await;
-    let event = form_submission(&form, "v1", json!({"email": "edit@example.com", "budget": "5-10k"}));
-    t.track_batch(ORIGIN, &client, vec![event]).await;
-    let lead = lead_of(&t, &client, "edit@example.com").await;
+    let (t, _hs, _client, lead) = lead_hubspot_refuses(json!({"email": "edit@example.com", "budget": "5-10k"})).await;
     let id = lead["leadId"].as_str().unwrap().to_string();
     let worker = worker(&t.app);
     assert_eq!(worker.deliver_due(Timestamp::now()).await.unwrap().dead_lettered, 1, "no budget_range property");

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use std::path::Path;
 
-use super::data_file::{require_readable, same_file};
+use super::data_file::{check_out, require_readable};
 use super::runtime;
 use crate::store::{StoreError, backup};
 
@@ -40,27 +40,6 @@ fn server_url(text: &str) -> Result<reqwest::Url, String> {
         && url.query().is_none()
         && url.fragment().is_none();
     if plain { Ok(url) } else { Err(refuse()) }
-}
-
-/// Refuses an `--out` that would destroy something: a directory, the data file itself (by
-/// any path), or an existing file without `--force`. `what` names what is written, and
-/// `example` a file name for it.
-pub(super) fn check_out(out: &Path, data: &Path, force: bool, what: &str, example: &str) -> anyhow::Result<()> {
-    let text = out.as_os_str().to_string_lossy();
-    if text.ends_with('/') || out.is_dir() {
-        bail!(
-            "--out {} is a directory; name the {what} file, e.g. --out {}",
-            out.display(),
-            out.join(example).display()
-        );
-    }
-    if same_file(out, data) {
-        bail!("--out {} is the data file itself; write the {what} to another path", out.display());
-    }
-    if !force && std::fs::symlink_metadata(out).is_ok() {
-        bail!("{} already exists; remove it, choose another --out, or pass --force to replace it", out.display());
-    }
-    Ok(())
 }
 
 pub fn run(data: &Path, args: BackupArgs) -> anyhow::Result<()> {
@@ -108,8 +87,8 @@ fn api_message(body: &str) -> String {
 fn online(server: &reqwest::Url, token: &str, out: &Path) -> anyhow::Result<u64> {
     let server = server.as_str().trim_end_matches('/');
     let url = format!("{server}/v1/admin/backup");
+    // `run` made the directory.
     let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create the directory {}", dir.display()))?;
     let tmp = tempfile::Builder::new()
         .prefix(".crm-backup-")
         .suffix(".redb")

@@ -96,6 +96,27 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
     false
 }
 
+/// Refuses an `--out` that would destroy something: a directory, the data file itself (by
+/// any path), or an existing file without `--force`. `what` names what is written, and
+/// `example` a file name for it.
+pub fn check_out(out: &Path, data: &Path, force: bool, what: &str, example: &str) -> anyhow::Result<()> {
+    let text = out.as_os_str().to_string_lossy();
+    if text.ends_with('/') || out.is_dir() {
+        bail!(
+            "--out {} is a directory; name the {what} file, e.g. --out {}",
+            out.display(),
+            out.join(example).display()
+        );
+    }
+    if same_file(out, data) {
+        bail!("--out {} is the data file itself; write the {what} to another path", out.display());
+    }
+    if !force && std::fs::symlink_metadata(out).is_ok() {
+        bail!("{} already exists; remove it, choose another --out, or pass --force to replace it", out.display());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

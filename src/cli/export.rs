@@ -9,7 +9,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::ExportFormat;
-use super::data_file::{open_error, require_readable};
+use super::data_file::{check_out, open_error, require_readable};
 use crate::store::schema::{self, SCHEMA_VERSION};
 use crate::store::{CACHE_BYTES, Store, StoreError, queries, tables};
 
@@ -101,7 +101,7 @@ pub fn run(
         ExportFormat::Ndjson => "leads.ndjson",
     };
     if let Some(path) = &out {
-        super::backup::check_out(path, data, force, "export", example)?;
+        check_out(path, data, force, "export", example)?;
     }
     let source = open(data)?;
     if let Some(id) = client

@@ -157,9 +157,7 @@ fn delete_expired_leads(txn: &WriteTransaction, ids: &[Id], cutoff: Timestamp, n
     }
     // One pass over the outbox for the whole chunk, not one per lead.
     if !gone.is_empty() {
-        let mut tables = leads::LeadTables::open(txn)?;
-        tables.retire_upserts(|job| gone.contains(&job.lead_id), leads::RETIRED_WITH_LEAD, now)?;
-        tables.finish()?;
+        leads::retire_deleted_leads_upserts(txn, |job| gone.contains(&job.lead_id), now)?;
     }
     Ok(deleted)
 }

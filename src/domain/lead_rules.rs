@@ -104,13 +104,13 @@ const SHOP_AND_SEARCH_FIELDS: &[&str] = &[
 /// form, a search box, an add-to-cart or filter form. Its submissions stay events only, and
 /// it is not offered as a discovered form.
 pub fn is_not_a_lead_form(fields: &BTreeMap<String, String>) -> bool {
-    let names: Vec<String> =
-        fields.iter().filter(|(_, v)| !v.trim().is_empty()).map(|(k, _)| k.to_ascii_lowercase()).collect();
-    if names.is_empty() {
+    let names = || fields.iter().filter(|(_, v)| !v.trim().is_empty()).map(|(k, _)| k.as_str());
+    let is_in = |set: &[&str], name: &str| set.iter().any(|s| s.eq_ignore_ascii_case(name));
+    let all_in = |set: &[&str]| names().all(|n| is_in(set, n));
+    if names().next().is_none() {
         return false;
     }
-    let all_in = |set: &[&str]| names.iter().all(|n| set.contains(&n.as_str()));
-    if all_in(LOGIN_FIELDS) && names.iter().any(|n| LOGIN_ID_FIELDS.contains(&n.as_str())) {
+    if all_in(LOGIN_FIELDS) && names().any(|n| is_in(LOGIN_ID_FIELDS, n)) {
         return true;
     }
     all_in(SHOP_AND_SEARCH_FIELDS) && !fields.values().any(|v| email::normalize(v).is_some())

@@ -276,15 +276,10 @@ fn is_sensitive_ascii_name(name: &[u8]) -> bool {
     })
 }
 
-/// True when a field of this name never reaches the lead rules (dropped before them), so a
-/// honeypot so named would never fire.
-pub fn is_dropped_before_rules(name: &str) -> bool {
-    is_dropped_key(name)
-}
-
 /// True when a key of the event must not be stored, with its value: its name is sensitive,
-/// or it is itself a sensitive value (a card number sent as a field name).
-fn is_dropped_key(key: &str) -> bool {
+/// it is itself a sensitive value (a card number sent as a field name), or it is machine-made.
+/// Such a field never reaches the lead rules (a honeypot so named would never fire).
+pub fn is_dropped_key(key: &str) -> bool {
     !is_known_safe(key) && (is_sensitive_name(key) || is_sensitive_value(key) || is_machine_field(key))
 }
 
@@ -292,7 +287,7 @@ fn is_dropped_key(key: &str) -> bool {
 /// (reCAPTCHA's `g-recaptcha-response` and hCaptcha's sit in a hidden textarea the tracker
 /// cannot tell from a visible one; Cloudflare Turnstile's `cf-turnstile-response`). Noise on
 /// a lead, and a token is a short-lived credential.
-pub fn is_machine_field(key: &str) -> bool {
+fn is_machine_field(key: &str) -> bool {
     let contains = |word: &[u8]| key.as_bytes().windows(word.len()).any(|w| w.eq_ignore_ascii_case(word));
     contains(b"captcha") || contains(b"turnstile")
 }

@@ -106,7 +106,7 @@ pub fn apply_config(config: &mut ClientConfig, input: ConfigInput) -> Result<(),
             Some(name) if !name.trim().is_empty() => {
                 let name = text("config.honeypotField", name, 100, true)?;
                 // Such fields are dropped before the lead rules look for the honeypot.
-                if super::redact::is_dropped_before_rules(&name) {
+                if super::redact::is_dropped_key(&name) {
                     return Err(invalid(
                         "config.honeypotField",
                         "is a name the server drops as sensitive or machine-made (a password, card or CAPTCHA \
@@ -163,22 +163,18 @@ fn selector(field: &str, value: String) -> Result<String, ValidationError> {
 fn selector_problem(s: &str) -> Option<&'static str> {
     let mut quote: Option<char> = None;
     let mut open: Vec<char> = Vec::new();
-    let mut chars = s.chars().peekable();
-    let mut part = String::new();
-    let mut parts = Vec::new();
-    while let Some(c) = chars.next() {
+    // Where each part of the list (between top-level commas) starts.
+    let mut starts = vec![0];
+    let mut chars = s.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
         if c == '\\' {
-            part.push(c);
-            if let Some(next) = chars.next() {
-                part.push(next);
-            }
+            chars.next();
             continue;
         }
         if let Some(q) = quote {
             if c == q {
                 quote = None;
             }
-            part.push(c);
             continue;
         }
         match c {
@@ -190,13 +186,11 @@ fn selector_problem(s: &str) -> Option<&'static str> {
                     return Some("a ] or ) closes nothing");
                 }
             }
-            ',' if open.is_empty() => {
-                parts.push(std::mem::take(&mut part));
-                continue;
-            }
+            ',' if open.is_empty() => starts.push(at + 1),
             '#' | '.' if open.is_empty() => {
-                let starts_name =
-                    chars.peek().is_some_and(|n| n.is_alphabetic() || matches!(n, '-' | '_' | '\\') || !n.is_ascii());
+                let starts_name = chars
+                    .peek()
+                    .is_some_and(|&(_, n)| n.is_alphabetic() || matches!(n, '-' | '_' | '\\') || !n.is_ascii());
                 if !starts_name {
                     return Some(
                         "# and . need a name that does not start with a digit (for id=\"123\" write [id=\"123\"])",
@@ -205,7 +199,6 @@ fn selector_problem(s: &str) -> Option<&'static str> {
             }
             _ => {}
         }
-        part.push(c);
     }
     if quote.is_some() {
         return Some("a quote is not closed");
@@ -213,9 +206,9 @@ fn selector_problem(s: &str) -> Option<&'static str> {
     if !open.is_empty() {
         return Some("a [ or ( is not closed");
     }
-    parts.push(part);
-    for part in &parts {
-        let part = part.trim();
+    let ends = starts.iter().skip(1).map(|&next| next - 1).chain([s.len()]);
+    for (start, end) in starts.iter().zip(ends) {
+        let part = s[*start..end].trim();
         if part.is_empty() {
             return Some("a part of the list is empty (two commas, or one at an end)");
         }

@@ -93,10 +93,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         match inner.classify() {
             // serde_json reports a number or list where an enum's name belongs as a syntax
             // error ("expected value"); in JSON that parses, it is the field's type.
-            Category::Syntax if !top && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() => {
-                let got = serde_json::from_slice::<serde_json::Value>(bytes)
-                    .ok()
-                    .and_then(|v| v.pointer(&format!("/{}", path.replace('.', "/"))).map(json_kind));
+            Category::Syntax if !top && let Ok(body) = serde_json::from_slice::<serde_json::Value>(bytes) => {
+                let got = body.pointer(&format!("/{}", path.replace('.', "/"))).map(json_kind);
                 ApiError::Validation {
                     message: match got {
                         Some(kind) => format!("has the wrong type ({kind}); see the API reference for its values"),
@@ -131,17 +129,22 @@ fn json_kind(v: &serde_json::Value) -> &'static str {
 /// like any other field error), or the body is not an object at all.
 fn whole_body_error(inner: &serde_json::Error) -> ApiError {
     let text = inner.to_string();
-    let quoted = |prefix: &str| text.strip_prefix(prefix).and_then(|rest| rest.split('`').next()).map(str::to_string);
-    if let Some(field) = quoted("missing field `") {
-        return ApiError::Validation { field, message: "is required".into() };
+    if let Some((field, _)) = serde_field(&text, "missing field") {
+        return ApiError::Validation { field: field.into(), message: "is required".into() };
     }
-    if let Some(field) = quoted("unknown field `") {
-        return ApiError::Validation { field, message: "is not a field of this request".into() };
+    if let Some((field, _)) = serde_field(&text, "unknown field") {
+        return ApiError::Validation { field: field.into(), message: "is not a field of this request".into() };
     }
     if text.starts_with("invalid type") || text.starts_with("invalid length") {
         return ApiError::bad_request("invalid_body", "the body must be a JSON object");
     }
     ApiError::bad_request("invalid_body", format!("the body is not valid: {text}"))
+}
+
+/// The field a serde message of this kind names (`unknown field `x`, expected …`), and
+/// what follows it.
+fn serde_field<'a>(text: &'a str, kind: &str) -> Option<(&'a str, &'a str)> {
+    text.strip_prefix(kind)?.strip_prefix(" `")?.split_once('`')
 }
 
 /// Query parameters of type `T`; errors name the parameter.
@@ -158,9 +161,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
             let text = e.into_inner().to_string();
             // A parameter this endpoint does not take: a typo would otherwise silently drop
             // a filter.
-            if let Some(rest) = text.strip_prefix("unknown field `")
-                && let Some((name, known)) = rest.split_once('`')
-            {
+            if let Some((name, known)) = serde_field(&text, "unknown field") {
                 let known = known.trim_start_matches(", ").replace('`', "");
                 return ApiError::invalid_param(name, format!("is not a parameter of this endpoint ({known})"));
             }

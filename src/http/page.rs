@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::error::{ApiError, ApiResult};
+use super::extract::nonempty;
 use super::leads::{parse_cursor, parse_limit};
 use crate::domain::model::Id;
 
@@ -20,10 +21,9 @@ pub struct PageQuery {
 /// One page of `items`; without a `limit`, all of them (these lists are short, and the
 /// dashboard shows them whole).
 pub fn page<T: Serialize>(items: Vec<T>, id: impl Fn(&T) -> Id, query: &PageQuery) -> ApiResult<Json<Value>> {
-    let limit = if query.limit.as_deref().is_some_and(|l| !l.trim().is_empty()) {
-        parse_limit(&query.limit)?
-    } else {
-        usize::MAX
+    let limit = match nonempty(&query.limit) {
+        Some(_) => parse_limit(&query.limit)?,
+        None => usize::MAX,
     };
     let start = match parse_cursor(&query.cursor)? {
         None => 0,

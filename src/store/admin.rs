@@ -112,9 +112,7 @@ pub fn delete_client(txn: &WriteTransaction, id: &Id, now: Timestamp) -> Result<
     for lead in children(txn, LEADS_BY_CLIENT, id)? {
         leads::delete_lead_keeping_jobs(txn, lead, false, now)?;
     }
-    let mut tables = leads::LeadTables::open(txn)?;
-    tables.retire_upserts(|job| job.client_id == *id, leads::RETIRED_WITH_LEAD, now)?;
-    tables.finish()?;
+    leads::retire_deleted_leads_upserts(txn, |job| job.client_id == *id, now)?;
     {
         let mut seen = txn.open_table(SEEN_EVENT_IDS)?;
         seen.retain_in(prefix_range(id.as_bytes()), |_, _| false)?;

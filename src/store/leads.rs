@@ -180,30 +180,12 @@ impl<'t> LeadTables<'t> {
         self.bump(lead.status, -1)
     }
 
-    /// Adds a CRM sync job for this lead.
-    /// Settles the queued and dead-lettered CRM updates of the leads `of` picks: what they
-    /// would deliver is replaced by a newer update, or gone with the lead. One pass over the
-    /// outbox, so admin writes call it (once per transaction, not per lead), never ingest.
-    /// Returns how many it settled.
+    /// Settles queued and dead-lettered CRM updates (see [`retire_upserts`]).
     pub fn retire_upserts(&mut self, of: impl Fn(&SyncJob) -> bool, why: &str, now: Timestamp) -> Result<usize> {
-        let mut stale = Vec::new();
-        for entry in self.outbox.iter()? {
-            let (key, bytes) = entry?;
-            let job: SyncJob = decode(bytes.value())?;
-            if job.kind == SyncKind::Upsert && job.state != JobState::Done && of(&job) {
-                stale.push((key.value(), job));
-            }
-        }
-        let settled = stale.len();
-        for (key, mut job) in stale {
-            job.state = JobState::Done;
-            job.last_error = Some(why.to_string());
-            job.updated_at = now;
-            self.outbox.insert(key, encode(&job)?.as_slice())?;
-        }
-        Ok(settled)
+        retire_upserts(&mut self.outbox, of, why, now)
     }
 
+    /// Adds a CRM sync job for this lead.
     pub fn enqueue_sync(&mut self, lead: &Lead, kind: SyncKind, now: Timestamp) -> Result<Id> {
         let job_id = Uuid::now_v7();
         let job = SyncJob {
@@ -226,8 +208,46 @@ impl<'t> LeadTables<'t> {
     }
 }
 
+/// Settles the queued and dead-lettered CRM updates of the leads `of` picks: what they
+/// would deliver is replaced by a newer update, or gone with the lead. One pass over the
+/// outbox, so admin writes call it (once per transaction, not per lead), never ingest.
+/// Returns how many it settled.
+pub fn retire_upserts(
+    outbox: &mut Table<'_, Id16, &'static [u8]>,
+    of: impl Fn(&SyncJob) -> bool,
+    why: &str,
+    now: Timestamp,
+) -> Result<usize> {
+    let mut stale = Vec::new();
+    for entry in outbox.iter()? {
+        let (key, bytes) = entry?;
+        let job: SyncJob = decode(bytes.value())?;
+        if job.kind == SyncKind::Upsert && job.state != JobState::Done && of(&job) {
+            stale.push((key.value(), job));
+        }
+    }
+    let settled = stale.len();
+    for (key, mut job) in stale {
+        job.state = JobState::Done;
+        job.last_error = Some(why.to_string());
+        job.updated_at = now;
+        outbox.insert(key, encode(&job)?.as_slice())?;
+    }
+    Ok(settled)
+}
+
 /// Why a deleted lead's CRM updates were settled.
-pub const RETIRED_WITH_LEAD: &str = "the lead was deleted";
+const RETIRED_WITH_LEAD: &str = "the lead was deleted";
+
+/// Settles the CRM updates of leads deleted in this transaction (`of` picks them).
+pub fn retire_deleted_leads_upserts(
+    txn: &WriteTransaction,
+    of: impl Fn(&SyncJob) -> bool,
+    now: Timestamp,
+) -> Result<()> {
+    retire_upserts(&mut txn.open_table(OUTBOX)?, of, RETIRED_WITH_LEAD, now)?;
+    Ok(())
+}
 
 /// Deletes a lead, its events and every index entry pointing at them, and settles its CRM
 /// updates. With `crm_erasure`, a CRM deletion job is queued from the lead as it was (its
@@ -235,9 +255,7 @@ pub const RETIRED_WITH_LEAD: &str = "the lead was deleted";
 /// lost it). Returns the deleted lead.
 pub fn delete_lead(txn: &WriteTransaction, lead_id: Id, crm_erasure: bool, now: Timestamp) -> Result<Lead> {
     let lead = delete_lead_keeping_jobs(txn, lead_id, crm_erasure, now)?;
-    let mut tables = LeadTables::open(txn)?;
-    tables.retire_upserts(|job| job.lead_id == lead_id, RETIRED_WITH_LEAD, now)?;
-    tables.finish()?;
+    retire_deleted_leads_upserts(txn, |job| job.lead_id == lead_id, now)?;
     Ok(lead)
 }
 

@@ -13,7 +13,7 @@
 use redb::{Durability, WriteTransaction};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError, sync_channel};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
@@ -308,6 +308,10 @@ fn commit_group(store: &Store, jobs: Vec<Job>, metrics: &Metrics, cache: &mut Wr
             for job in execs {
                 job.finish(Ok(()));
             }
+            if had_admin_jobs {
+                cache.clear();
+            }
+            Ok(())
         }
         Err(e) => {
             cache.clear();
@@ -321,16 +325,9 @@ fn commit_group(store: &Store, jobs: Vec<Job>, metrics: &Metrics, cache: &mut Wr
             for job in execs {
                 job.finish(Err(e.clone()));
             }
-            if had_admin_jobs {
-                cache.clear();
-            }
-            return Err(e);
+            Err(e)
         }
     }
-    if had_admin_jobs {
-        cache.clear();
-    }
-    Ok(())
 }
 
 /// Once a write to the file failed, every later commit fails at once too, possibly
@@ -338,8 +335,8 @@ fn commit_group(store: &Store, jobs: Vec<Job>, metrics: &Metrics, cache: &mut Wr
 /// commit.
 fn log_io_failure(e: &StoreError, disk_full: bool) {
     static LAST: Mutex<Option<Instant>> = Mutex::new(None);
-    let mut last = LAST.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if last.is_some_and(|at| at.elapsed() < std::time::Duration::from_secs(60)) {
+    let mut last = LAST.lock().unwrap_or_else(PoisonError::into_inner);
+    if last.is_some_and(|at| at.elapsed() < Duration::from_secs(60)) {
         return;
     }
     *last = Some(Instant::now());
