@@ -11,8 +11,10 @@ use thiserror::Error;
 use uuid::Uuid;
 
 use super::enrich::{self, RequestContext};
+use super::form_selector;
 use super::model::EventType;
 use super::redact;
+use super::surrogates;
 use super::time::Timestamp;
 
 /// Ingest limits (ARCHITECTURE.md "Ingest contract").
@@ -258,11 +260,14 @@ fn parse_raw_event(
     enrich::drop_own_referrer(&mut obj);
     // One pass over the members for what is read before enrichment.
     let (mut oversize, mut form_started_at, mut form_selector) = (false, None, None);
+    let (mut form_name, mut form_class, mut form_parts) = (None, None, false);
     for (k, v) in &obj {
         oversize = oversize || has_oversize(v);
         match k.as_str() {
             "formStartedAt" => form_started_at = Some(v),
             "formSelector" => form_selector = Some(v),
+            "formName" => (form_name, form_parts) = (Some(v), true),
+            "formClass" => (form_class, form_parts) = (Some(v), true),
             _ => check_member_type(at, k, v)?,
         }
     }
@@ -325,7 +330,21 @@ fn parse_raw_event(
     let session_id = text_column(session_id, at, "sessionId", MAX_ID_LEN)?;
     let visitor_id = text_column(visitor_id, at, "visitorId", MAX_ID_LEN)?;
     let form_ref = text_column(form_ref, at, "formId", 256)?;
-    let form_selector = optional_text(form_selector, at, "formSelector", 512)?;
+    let mut form_selector = optional_text(form_selector, at, "formSelector", 512)?;
+    if form_parts {
+        let form_name = optional_text(form_name, at, "formName", 256)?;
+        let form_class = optional_text(form_class, at, "formClass", 256)?;
+        obj.remove("formName");
+        obj.remove("formClass");
+        if form_selector.is_none() {
+            form_selector =
+                form_selector::derive(form_ref.as_deref(), form_name.as_deref(), form_class.as_deref(), true);
+            // Stored as if sent: events, leads and discovery read the selector as before.
+            if let Some(selector) = &form_selector {
+                obj.insert("formSelector".into(), Value::String(selector.clone()));
+            }
+        }
+    }
 
     enrich::enrich(&mut obj, ctx);
     // Redact before anything else reads the values.
@@ -456,11 +475,32 @@ fn parse_json<'de, T: Deserialize<'de>>(body: &'de [u8]) -> Result<T, EventError
             message: format!("the body is {} bytes; the limit is {MAX_BODY_BYTES} bytes", body.len()),
         });
     }
-    serde_json::from_slice(body).map_err(|e| EventError::Invalid(format!("the body is not valid JSON: {e}")))
+    serde_json::from_slice(body).map_err(|e| EventError::Invalid(format!("{NOT_JSON}{e}")))
+}
+
+const NOT_JSON: &str = "the body is not valid JSON: ";
+
+/// `parse` over the body; when its JSON could not be read, again over the body with its lone
+/// surrogate escapes replaced, if it has any ([`surrogates`]). The hot path pays nothing.
+fn with_surrogates_repaired(
+    body: &[u8],
+    parse: impl Fn(&[u8]) -> Result<ParsedBody, EventError>,
+) -> Result<ParsedBody, EventError> {
+    match parse(body) {
+        Err(EventError::Invalid(m)) if m.starts_with(NOT_JSON) => match surrogates::repaired(body) {
+            Some(fixed) => parse(&fixed),
+            None => Err(EventError::Invalid(m)),
+        },
+        other => other,
+    }
 }
 
 /// `POST /v1/track`: one event object with a `clientId`.
 pub fn parse_single(body: &[u8], now: Timestamp, ctx: &RequestContext) -> Result<ParsedBody, EventError> {
+    with_surrogates_repaired(body, |body| parse_single_body(body, now, ctx))
+}
+
+fn parse_single_body(body: &[u8], now: Timestamp, ctx: &RequestContext) -> Result<ParsedBody, EventError> {
     let Object(Some(mut raw)) = parse_json::<Object<RawEvent>>(body)? else {
         return Err(EventError::Invalid("the body must be a JSON object (one event)".into()));
     };
@@ -479,6 +519,10 @@ pub fn parse_single(body: &[u8], now: Timestamp, ctx: &RequestContext) -> Result
 /// `POST /v1/track/batch`: `{clientId, events: [...]}`. All or nothing: one bad event
 /// rejects the batch, so a sender never has to guess which events were stored.
 pub fn parse_batch(body: &[u8], now: Timestamp, ctx: &RequestContext) -> Result<ParsedBody, EventError> {
+    with_surrogates_repaired(body, |body| parse_batch_body(body, now, ctx))
+}
+
+fn parse_batch_body(body: &[u8], now: Timestamp, ctx: &RequestContext) -> Result<ParsedBody, EventError> {
     let Object(Some(batch)) = parse_json::<Object<RawBatch>>(body)? else {
         return Err(EventError::Invalid("the body must be a JSON object: {\"clientId\": …, \"events\": […]}".into()));
     };
@@ -973,6 +1017,21 @@ mod tests {
     }
 
     #[test]
+    fn a_lone_surrogate_is_read_as_the_replacement_character() {
+        // What JSON.stringify writes for a value cut in the middle of an emoji: refusing it
+        // would lose the whole batch.
+        let body = format!(
+            r#"{{"events": [{{"id": "{ID}", "type": "form_submission", "fields": {{"message": "Hi \ud83d", "em\udc00ail": "a@b.co"}}}}]}}"#
+        );
+        let parsed = parse_batch(body.as_bytes(), now(), &RequestContext::default()).unwrap();
+        let fields = &parsed.events[0].fields;
+        assert_eq!(fields["message"], "Hi \u{fffd}");
+        assert_eq!(fields["em\u{fffd}ail"], "a@b.co");
+        let single = format!(r#"{{"id": "{ID}", "type": "tracker_initialized", "page": "https://a.example/\ud800"}}"#);
+        assert!(parse_single(single.as_bytes(), now(), &RequestContext::default()).is_ok());
+    }
+
+    #[test]
     fn bodies_and_events_that_are_not_objects() {
         let ctx = RequestContext::default();
         let event = json!({"id": ID, "type": "tracker_initialized"});
@@ -982,7 +1041,7 @@ mod tests {
             (br#"{"clientId": 5, "events": []}"#, "clientId: must be a string"),
             (br#"{"events": [], "other": {"a": [1, {"b": null}]}}"#, "events: is empty"),
             (br#"{"events": [{}], }"#, "the body is not valid JSON: trailing comma"),
-            (br#"{"events": [{"clientId": "\ud800"}]}"#, "the body is not valid JSON"),
+            (br#"{"events": [{"clientId": "\uZZ00"}]}"#, "the body is not valid JSON"),
         ];
         for (body, expected) in cases {
             let err = parse_batch(body, now(), &ctx).unwrap_err().to_string();
