@@ -242,3 +242,32 @@ async fn a_stalled_client_does_not_hold_up_shutdown() {
         assert!(out.contains(email.as_str()), "{email} was acknowledged but is not stored: {out}");
     }
 }
+
+/// A body over the 64 KiB limit is read and dropped before the 413, so a sender still
+/// writing it gets the answer (a browser would otherwise see a reset connection, which looks
+/// like being offline) and the connection carries its next request.
+#[tokio::test]
+async fn an_oversized_body_gets_its_413_on_a_connection_that_stays_usable() {
+    let t = spawn_app().await;
+    let (client, _) = t.create_site("example.com").await;
+    let mut stream = TcpStream::connect(t.addr).await.unwrap();
+    let body = format!("{{\"clientId\":\"{client}\",\"events\":[{{\"pad\":\"{}\"}}]}}", "x".repeat(300 * 1024));
+    let head = format!(
+        "POST /v1/track/batch HTTP/1.1\r\nHost: t\r\nOrigin: {ORIGIN}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // All of it, in pieces, as a slow uplink would send it.
+    for chunk in body.as_bytes().chunks(16 * 1024) {
+        stream.write_all(chunk).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").await.unwrap();
+    let answers = read_until_closed(&mut stream, Duration::from_secs(20)).await.expect("the server answered both");
+    assert!(answers.starts_with("HTTP/1.1 413"), "{answers}");
+    assert!(answers.contains("body_too_large"), "{answers}");
+    assert!(answers.contains("access-control-allow-origin"), "the tracker can read it: {answers}");
+    let second = answers.split("HTTP/1.1 ").nth(2).unwrap_or_else(|| panic!("no second answer: {answers}"));
+    assert!(second.starts_with("200"), "{answers}");
+    t.stop().await;
+}

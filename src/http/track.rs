@@ -11,6 +11,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use http_body_util::BodyExt;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -149,10 +150,36 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes,
     };
     let declared =
         headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+    if let Some(declared) = declared.filter(|n| *n > MAX_BODY_BYTES) {
+        if declared <= DISCARD_MAX {
+            discard_body(body, DISCARD_MAX).await;
+        }
         return Err(too_large());
     }
     extract::within_body_timeout(to_bytes(body, MAX_BODY_BYTES)).await?.map_err(|_| too_large())
+}
+
+/// The most of a refused body read only to be thrown away: a tracker's queue of ten large
+/// events is a few hundred KiB at most.
+const DISCARD_MAX: usize = 1024 * 1024;
+
+/// Reads and drops the body of a request refused before its body was read (a rate limit, a
+/// body over the limit), up to `max` bytes within the body timeout. A browser still sending
+/// the body otherwise sees the connection reset instead of the answer (the tracker could not
+/// tell "too large" from "offline" and would retry the same request forever), and the
+/// connection could not carry the sender's next request.
+async fn discard_body(body: Body, max: usize) {
+    let mut body = body;
+    let _ = extract::within_body_timeout(async {
+        let mut seen = 0;
+        while let Some(Ok(frame)) = body.frame().await {
+            seen += frame.data_ref().map_or(0, |d| d.len());
+            if seen > max {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// Finds the site a request is for and checks the sender may write to it.
@@ -224,9 +251,11 @@ async fn ingest(
 ) -> (Result<Response, ApiError>, Option<Arc<Site>>) {
     let ip = client_ip(app, headers, peer);
     if let Err(refusal) = app.limiter.check_ip(ip) {
+        discard_body(body, MAX_BODY_BYTES).await;
         return (Err(rate_limited(refusal)), None);
     }
     if let Err(e) = check_content_type(headers) {
+        discard_body(body, MAX_BODY_BYTES).await;
         return (Err(e), None);
     }
     let bytes = match read_body(headers, body).await {
