@@ -460,6 +460,59 @@ async fn meaningless_builder_names_take_their_labels() {
     t.stop().await;
 }
 
+/// Markup of framework forms (React, Vue, Angular leave boxes and radios unnamed), of a
+/// WPForms honeypot labelled like a real field, of a "show password" button and of builders
+/// whose names say nothing (Wufoo's Field4, Google Forms' entry.N).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unnamed_boxes_shared_names_shown_passwords_and_numbered_names() {
+    let Some(chrome) = browser::Browser::launch().await else { return };
+    let t = spawn_app().await;
+    let client = site(&t).await;
+    let body = r#"<form id="signup" action="/thanks" method="post">
+        <label for="em">Email</label><input id="em" type="email">
+        <label><input type="radio" value="email"> Email</label><label><input type="radio" value="phone"> Phone</label>
+        <label><input type="checkbox" id="news"> Yes, send me product updates</label>
+        <label><input type="checkbox" id="terms"> I accept the terms</label>
+        <div style="display:none"><label for="hp">Email</label><input type="text" name="wpforms[hp]" id="hp"></div>
+        <label for="kw">Kennwort</label><input id="kw" type="password" name="kw">
+        <button type="button" id="show" onclick="kw.type = kw.type === 'password' ? 'text' : 'password'">show</button>
+        <label for="Field4">Phone Number</label><input id="Field4" name="Field4">
+        <label for="g1">Company</label><input id="g1" name="entry.2005620554">
+        <button id="send">Send</button></form>"#;
+    let (site_url, _server) = browser::serve_pages(vec![("/", page(&t, &client, body))]).await;
+    let page = chrome.new_page().await;
+    record_network(&page).await;
+    page.goto(&format!("{site_url}/")).await;
+    ready(&page).await;
+    page.fill("#em", "fw@example.com").await;
+    page.fill("#kw", "GeheimesKennwort7").await;
+    page.click("#show").await;
+    assert_eq!(page.eval("kw.type").await, "text");
+    page.click("#terms").await;
+    page.fill("#Field4", "555 0100").await;
+    page.fill("#g1", "Acme").await;
+    page.click("#send").await;
+    page.wait_for("location.pathname === '/thanks'", DEADLINE).await;
+
+    let lead = wait_for_lead(&t, &client, "fw@example.com", |l| l["status"] == "submitted").await;
+    let fields = &lead["fields"];
+    // The honeypot and the unticked radio labelled "Email" did not blank the address.
+    assert_eq!(fields["email"], "fw@example.com", "{fields:#}");
+    assert_eq!(fields["i_accept_the_terms"], "on", "{fields:#}");
+    assert!(fields.get("yes_send_me_product_updates").is_none(), "an unticked box is not consent: {fields:#}");
+    assert!(fields.get("phone").is_none(), "no radio was picked: {fields:#}");
+    assert_eq!((&fields["phone_number"], &fields["company"]), (&json!("555 0100"), &json!("Acme")), "{fields:#}");
+    assert_eq!((&lead["phone"], &lead["company"]), (&json!("555 0100"), &json!("Acme")), "{lead:#}");
+    let sent: String = track_requests(&page)
+        .iter()
+        .filter_map(|r| r["params"]["request"]["postData"].as_str().map(str::to_string))
+        .collect();
+    assert!(sent.contains("fw@example.com"), "the payloads were recorded: {sent}");
+    assert!(!sent.contains("GeheimesKennwort7"), "a password shown as text is still a password: {sent}");
+    no_exceptions(&page);
+    t.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_form_the_browser_refuses_records_no_submission() {
     let Some(chrome) = browser::Browser::launch().await else { return };

@@ -251,3 +251,65 @@ async fn rate_limited_sends_wait_for_retry_after() {
     no_exceptions(&page);
     t.stop().await;
 }
+
+const LONG_FORM_PAGE: &str = r#"<form id="long"><label>Email <input type="email" name="email" id="email"></label>
+  <textarea name="a"></textarea><textarea name="b"></textarea><textarea name="c"></textarea>
+  <textarea name="d"></textarea><textarea name="e"></textarea>
+  <button id="send">Send</button></form><p id="status"></p>
+  <script>document.getElementById('long').addEventListener('submit', e => { e.preventDefault();
+    document.getElementById('status').textContent = 'sent ' + document.getElementById('email').value; });</script>"#;
+
+/// Events queued while the server was away can add up to more than the 64 KiB a request may
+/// carry (the browser fails a keepalive fetch that large as if offline; the server would
+/// answer 413): the tracker then sends them one per request, instead of failing with all
+/// ten for ever or dropping them (each event alone is far below the limit).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queue_over_the_request_limit_is_delivered_one_event_at_a_time() {
+    let Some(chrome) = browser::Browser::launch().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let data: PathBuf = dir.path().join("data.redb");
+    let addr = free_addr().await;
+    let server = Server::start(addr, &data).await;
+    let client = server.create_site().await;
+    let base = server.base.clone();
+    let (site_url, _pages) = browser::serve_pages(vec![
+        ("/", page_with(&base, &client, "", LONG_FORM_PAGE)),
+        ("/next", page_with(&base, &client, "", "<p>next</p>")),
+    ])
+    .await;
+    let page = chrome.new_page().await;
+    page.goto(&format!("{site_url}/")).await;
+    ready(&page).await;
+    server.stop().await;
+
+    // Five submissions of five 1,000-character Japanese answers (3 bytes each in UTF-8):
+    // about 15 KB each, 75 KB together.
+    page.eval("document.querySelectorAll('textarea').forEach(t => t.value = 'あ'.repeat(1000))").await;
+    // Addresses far apart: one visitor's corrected typo would be one lead.
+    let emails =
+        ["alpha@example.com", "bravo@example.org", "charlie@example.net", "delta@example.io", "echo@example.dev"];
+    for email in emails {
+        page.eval("document.getElementById('email').value = ''").await;
+        page.fill("#email", email).await;
+        page.click("#send").await;
+        page.wait_for(&format!("document.getElementById('status').textContent === 'sent {email}'"), DEADLINE).await;
+    }
+    let queued =
+        page.eval("JSON.stringify(JSON.parse(localStorage.crm_u).q.filter(e => e.type == 'form_submission'))").await;
+    let queued: Vec<Value> = serde_json::from_str(queued.as_str().unwrap()).unwrap();
+    assert_eq!(queued.len(), 5, "all five waited in the queue");
+    assert!(json!({"events": queued}).to_string().len() > 64 * 1024, "together they are over the request limit");
+
+    let server = Server::start(addr, &data).await;
+    page.goto(&format!("{site_url}/next")).await;
+    ready(&page).await;
+    let stored = wait_for_events(&server, &client, "form_submission", 5).await;
+    assert_eq!(stored.len(), 5);
+    for email in emails {
+        let lead = wait_for_lead(&server, &client, email, |l| l["status"] == "submitted").await;
+        assert_eq!(lead["fields"]["a"].as_str().map(|a| a.chars().count()), Some(1000), "{lead:#}");
+    }
+    page.wait_for("JSON.parse(localStorage.crm_u).q.length === 0", DEADLINE).await;
+    no_exceptions(&page);
+    server.stop().await;
+}

@@ -34,10 +34,12 @@
  * - a queue persisted in localStorage (in memory only when storage is blocked). Submissions and
  *   chat messages are sent at once, other events when 10 are queued or after 5 s; a request
  *   carries the 10 oldest events (far below the server's 64 KiB for ordinary forms) and the next goes
- *   when it succeeds. fetch(keepalive) normally, sendBeacon when the page is hidden. An event
- *   leaves the queue only after a 2xx (or a permanent 4xx) and keeps its id across retries and
- *   reloads, so the server can drop duplicates. Network errors, 5xx, 408 and 429 are retried after
- *   Retry-After, else after 1 s, 2 s, 4 s … 5 min.
+ *   when it succeeds. A request of several events the server refuses (4xx other than 408 and 429:
+ *   together over 64 KiB, or one of them unreadable) stores none of them, so they go again one per
+ *   request, and only an event refused on its own is dropped. fetch(keepalive) normally, sendBeacon
+ *   when the page is hidden. An event leaves the queue only after a 2xx (or its own permanent 4xx)
+ *   and keeps its id across retries and reloads, so the server can drop duplicates. Network
+ *   errors, 5xx, 408 and 429 are retried after Retry-After, else after 1 s, 2 s, 4 s … 5 min.
  *
  * Event sent (JSON; the server fills in the rest):
  *   {id (UUID v7: time-ordered, so the server's dedup index takes keys in order), type,
@@ -45,15 +47,19 @@
  *    page: location.href, attribution: {landingPage, referrer} of the first visit (the server
  *    drops a referrer from the landing page's own site),
  *    formId (the configured form's id, else the form's id or name attribute; none for a form
- *    with neither: its position on the page would change with the page), formSelector,
+ *    with neither: its position on the page would change with the page), formName (its name
+ *    attribute or null), formClass (its first class; the server makes the form's selector from
+ *    formId, formName and formClass, so no CSS escaping is shipped here),
  *    formStartedAt (ms), trigger ("submit" | "blur" | "click" | "pagehide"),
  *    fields: {name: value}, formProgress: number of fields}          (the form keys: form events only)
  *
  * Field names: a configured field's name, else the name attribute (unless meaningless: Gravity
  * Forms' input_3, Ninja Forms' nf-field-5, Elementor's form_fields[email], Webflow's bare
- * "field"), else the label, aria-label, aria-labelledby, placeholder or id; as lower_snake_case. Values: checked boxes and radios only, all selected
- * options, joined with ", "; at most 1,000 characters (so ≤ 4 KiB as UTF-8, the server's
- * limit); at most 50 fields (the server's limit).
+ * "field", Wufoo's Field3, Google Forms' entry.123), else the label, aria-label, aria-labelledby, placeholder or id; as lower_snake_case.
+ * Two fields of one name: the first with a value wins (a honeypot labelled "Email" after the
+ * real one does not blank it). Values: checked boxes and radios only (named or not: an unticked
+ * consent box of a React form is not "on"), all selected options, joined with ", "; at most
+ * 1,000 characters (so ≤ 4 KiB as UTF-8, the server's limit); at most 50 fields (the server's limit).
  *
  * Privacy decisions:
  * - Partial capture (events the visitor did not explicitly send) is off when C.partial is false,
@@ -64,7 +70,8 @@
  *   optOut() is the switch that stops everything, submissions included, and forgets the visitor.
  * - Never sent: button/file/image/password/search/reset inputs, hidden inputs (except utm_* and
  *   the configured honeypot), anything inside (or marked) [data-crm-ignore], and fields whose
- *   name, id, label, placeholder or autocomplete holds a sensitive word (password, pass but not
+ *   name, id, label, placeholder or autocomplete holds a sensitive word, or that was ever seen as a
+ *   password input (a "show password" button makes it type=text) (password, pass but not
  *   passenger or passion, card but not cardiology, cvv, security, iban, routing, account number;
  *   ssn, cc, pin, otp as whole words once camelCase and _ are split, so company, spinach, opinion
  *   pass; cc-* autocomplete). A label is read without the text of the field inside it (a
@@ -88,6 +95,7 @@
       URL_ = C.e + "/v1/track/batch",
       EMAIL = /\S@\S+\.\w/,
       tries = 0, // consecutive failed sends (backoff)
+      K = 10, // events per request: 1 after a refused request of several
       O, // opted out
       CG, // consent given (or not required)
       F, // a fetch is in flight or waiting to be retried: no other fetch
@@ -121,18 +129,22 @@
       // the session id; a new one after 30 minutes without events or page loads
       sid = (t = now()) => (t - P.t < 18e5 || (P.s = uuid(), NEWS = 1), P.t = t, P.s),
       // a failed fetch: retry after Retry-After (429, 503), else 1 s, 2 s, 4 s … 5 min
-      fail = T(r => setTimeout(T(() => send(F = 0)), r.headers?.get("Retry-After") * 1e3 || Math.min(1e3 * 2 ** tries++, 3e5))),
+      // The retry carries one event (K): a keepalive fetch of more than 64 KiB fails as if
+      // offline, so ten large queued events would otherwise fail together for ever.
+      fail = T(r => setTimeout(T(() => send(F = 0)), r.headers?.get("Retry-After") * 1e3 || Math.min(1e3 * 2 ** tries++, 3e5), K = 1)),
       // send() posts the 10 oldest events with fetch, one request at a time; send(1) (page
       // hidden) hands them to sendBeacon and keeps them queued: a beacon's fate is unknown, so
       // they go again later (same ids; the server drops duplicates). A string body is sent as
       // text/plain;charset=UTF-8: no CORS preflight.
       send = (b, c, body) => {
         if (b || !F) {
-          body = JSON.stringify({ clientId: C.c, events: c = P.q.slice(0, 10) });
+          body = JSON.stringify({ clientId: C.c, events: c = P.q.slice(0, K) });
           c[0] && (b ? N.sendBeacon(URL_, body) : (F = 1, fetch(URL_, { method: "POST", keepalive: 1, body })
-            // 2xx: stored; other 4xx: refused for good. Both leave the queue. 408 (the upload
-            // stalled) and 429 are retried like 5xx.
-            .then(T(r => r.status - 429 && r.status - 408 && r.status < 500 ? (P.q = P.q.filter(e => !c.includes(e)), save(), F = tries = 0, send()) : fail(r)), fail)))
+            // 2xx: stored, the events leave the queue. 408 (the upload stalled) and 429 are
+            // retried like 5xx. Another 4xx refused the whole request and stored nothing: one
+            // event refused on its own leaves the queue for good; several (together over
+            // 64 KiB, or one of them unreadable) go again one per request (K = 1).
+            .then(T(r => r.status - 429 && r.status - 408 && r.status < 500 ? (r.ok || !c[1] ? (P.q = P.q.filter(e => !c.includes(e)), K = 10) : K = 1, save(), F = tries = 0, send()) : fail(r)), fail)))
         }
       },
       track = (type, x, e) => {
@@ -159,14 +171,19 @@
             // types button, fieldset, file, hidden, image, object/output, password, submit, search,
             // reset (hidden allowed for utm_* and the honeypot), then the sensitive words
             !/^([bfhiop]|su|sea|res)|pass(?!e?n|i)|pwd|card(?!i)|cv[vc]|secur|iban|routing|acc(oun)?t.*num|\b(ssn|cc|pin|otp)\b/.test(
-              [/^utm_/.test(g) || g == C.h ? "" : t, g, el.id, lab, ph, el.autocomplete].join(" ").replace(/(?=[A-Z][a-z])|_/g, " ").toLowerCase()) &&
+              [/^utm_/.test(g) || g == C.h ? "" : t, g, el.id, lab, ph, el.autocomplete,
+                // the type it had when first read: a password a "show password" button made text
+                el._t ||= t].join(" ").replace(/(?=[A-Z][a-z])|_/g, " ").toLowerCase()) &&
             (o[c?.d?.find(x => is(el, x.s))?.n ||
-              ((/bo|di/.test(t) /* checkbox, radio */ || !/^(input_|nf-)|\[|^field$/.test(g)) && g || lab || ph || el.id).toLowerCase().match(/[\p{L}\p{N}]+/gu)?.join("_") || g || t] =
+              ((/bo|di/.test(t) /* checkbox, radio */ || !/^(input_|nf-|entry|field\d*$)|\[/i.test(g)) && g || lab || ph || el.id).toLowerCase().match(/[\p{L}\p{N}]+/gu)?.join("_") || g || t] ||=
               // FormData: only checked boxes and radios, every selected option, every
               // field of a name (a phone number split over three inputs). Built only when
               // sending: each build fires the page's own `formdata` handlers, and typing
               // (which keeps values for steps a form removes) should not.
-              g && fd ? fd.getAll(g).join(", ") : el.value)
+              // An unticked box or radio is "", named or not (React, Vue and Angular forms
+              // leave them unnamed; their value is "on" or the option's either way). `||=`:
+              // of fields sharing a name, the first with a value wins.
+              /bo|di/.test(t) > el.checked ? "" : g && fd ? fd.getAll(g).join(", ") : el.value)
         }
         o = s.r = { ...s.r, ...o };
         if (!trig) return s.d = 1;
@@ -179,7 +196,7 @@
         // (a partial capture of the values just submitted is not sent either)
         (trig > "s" /* submit */ ? v != s.l && (s.l = v) : CG && PO && v != s.l && EMAIL.test(v)) && (s.d = 0, track(trig > "s" ? "form_submission" : "form_interaction", {
           formId: c?.i || id || nm,
-          formSelector: id ? "#" + CSS.escape(id) : "form" + (nm ? "[name=" + CSS.escape(nm) + "]" : cl ? "." + CSS.escape(cl) : ""),
+          formName: nm, formClass: cl,
           formStartedAt: s.s, trigger: trig, fields: p, formProgress: m
         }))
       },
