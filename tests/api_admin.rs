@@ -53,10 +53,15 @@ async fn clients_crud_and_validation() {
     assert!(shown.get("secretKey").is_none(), "the secret key is shown once");
     assert_eq!(shown["config"]["retentionDays"], 90);
 
+    // An internationalised domain is kept as browsers send it in Origin.
+    let idn: Value = t.post_json("/v1/clients", json!({"domain": "Bücher.de"})).await;
+    assert_eq!(idn["domain"], "xn--bcher-kva.de", "{idn}");
     let dup = t.post("/v1/clients").json(&json!({"domain": "shop.example.com"})).send().await.unwrap();
     assert_eq!(dup.status(), 409);
     for (body, field) in [
         (json!({"domain": "not a domain"}), "domain"),
+        (json!({"domain": "com"}), "domain"),
+        (json!({"domain": "https://co.uk/"}), "domain"),
         (json!({}), "domain"),
         (json!({"domain": "a.com", "config": {"retentionDays": 0}}), "config.retentionDays"),
         (json!({"domain": "a.com", "config": {"allowedOrigins": ["ftp://x"]}}), "config.allowedOrigins[0]"),

@@ -69,10 +69,82 @@ pub fn normalize_domain(raw: &str) -> Option<String> {
         _ => d,
     };
     let host = host.trim_end_matches('.').to_string();
+    // An internationalised name (bücher.de) is what browsers send as punycode
+    // (xn--bcher-kva.de) in Origin: stored that way, or it would never match.
+    let host = if host.is_ascii() { host } else { url::Host::parse(&host).ok()?.to_string() };
     let valid = !host.is_empty()
         && host.len() <= 253
         && host.split('.').all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
     valid.then_some(host)
+}
+
+/// Suffixes under which anyone can register a name: a site whose domain is one of them would
+/// accept events from every site under it (`com` allows `https://evil.com`). Not the whole
+/// public suffix list: the single labels (every top-level domain), and the shared suffixes
+/// sites are most often given by mistake.
+const SHARED_SUFFIXES: &[&str] = &[
+    "co.uk",
+    "org.uk",
+    "ac.uk",
+    "gov.uk",
+    "me.uk",
+    "ltd.uk",
+    "plc.uk",
+    "com.au",
+    "net.au",
+    "org.au",
+    "co.nz",
+    "org.nz",
+    "co.za",
+    "co.jp",
+    "ne.jp",
+    "or.jp",
+    "co.kr",
+    "co.in",
+    "com.br",
+    "com.mx",
+    "com.ar",
+    "com.cn",
+    "com.tr",
+    "com.sg",
+    "com.hk",
+    "co.il",
+    "com.pl",
+    "github.io",
+    "gitlab.io",
+    "herokuapp.com",
+    "vercel.app",
+    "netlify.app",
+    "pages.dev",
+    "workers.dev",
+    "web.app",
+    "firebaseapp.com",
+    "azurewebsites.net",
+    "cloudfront.net",
+    "appspot.com",
+    "blogspot.com",
+    "wordpress.com",
+    "wixsite.com",
+    "squarespace.com",
+    "myshopify.com",
+    "webflow.io",
+    "framer.website",
+    "carrd.co",
+    "glitch.me",
+    "onrender.com",
+    "fly.dev",
+];
+
+/// Why a (normalised) site domain cannot be a site's, if it cannot: a suffix shared by
+/// unrelated sites.
+pub fn shared_suffix_problem(domain: &str) -> Option<String> {
+    let single_label = !domain.contains('.') && domain != "localhost";
+    (single_label || SHARED_SUFFIXES.contains(&domain)).then(|| {
+        format!(
+            "{domain:?} is shared by every site under it, so each of them could send events for this site; \
+             give the site's own domain, e.g. \"example.{domain}\""
+        )
+    })
 }
 
 /// Normalises an extra allowed origin (`https://app.example.org[:port]`): lower case, no
@@ -164,6 +236,20 @@ mod tests {
         assert_eq!(normalize_domain(" https://Example.com/contact ").as_deref(), Some("example.com"));
         assert_eq!(normalize_domain("localhost:8080").as_deref(), Some("localhost"));
         assert_eq!(normalize_domain("exa mple.com"), None);
+        assert_eq!(normalize_domain("https://Bücher.de/").as_deref(), Some("xn--bcher-kva.de"));
+        assert_eq!(normalize_domain("xn--bcher-kva.de").as_deref(), Some("xn--bcher-kva.de"));
+        assert_eq!(normalize_domain("bü cher.de"), None);
+    }
+
+    #[test]
+    fn shared_suffixes_are_not_site_domains() {
+        for shared in ["com", "uk", "co.uk", "github.io", "myshopify.com"] {
+            let problem = shared_suffix_problem(shared).unwrap_or_else(|| panic!("{shared} was taken"));
+            assert!(problem.contains("shared by every site under it"), "{problem}");
+        }
+        for own in ["localhost", "example.com", "shop.co.uk", "me.github.io", "127.0.0.1", "xn--bcher-kva.de"] {
+            assert_eq!(shared_suffix_problem(own), None, "{own}");
+        }
         assert_eq!(normalize_domain(""), None);
         assert_eq!(normalize_origin("https://App.io:8443/").as_deref(), Some("https://app.io:8443"));
         assert_eq!(normalize_origin("ftp://app.io"), None);

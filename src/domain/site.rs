@@ -125,6 +125,9 @@ pub fn apply_client(client: &mut Client, input: ClientInput) -> Result<(), Valid
     if let Some(domain) = input.domain {
         client.domain = origin::normalize_domain(&domain)
             .ok_or_else(|| invalid("domain", format!("{domain:?} is not a domain name like example.com")))?;
+        if let Some(problem) = origin::shared_suffix_problem(&client.domain) {
+            return Err(invalid("domain", problem));
+        }
     }
     if client.domain.is_empty() {
         return Err(invalid("domain", "is required, e.g. \"example.com\""));
