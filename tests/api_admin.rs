@@ -166,10 +166,25 @@ async fn forms_fields_mappings_and_cascades() {
     assert_eq!(detail["fields"][0]["mapping"]["transform"], "truncate:80");
     assert_eq!(t.get_json(&format!("/v1/clients/{client}/forms")).await["items"].as_array().unwrap().len(), 1);
 
-    // Deleting the form takes its fields and mappings with it.
+    // An event and a lead of the configured form.
+    let mut sent = submission("form@example.com", "v-form");
+    sent["formId"] = json!(form_id);
+    assert_eq!(t.track_batch(ORIGIN, &client, vec![sent]).await.status(), 200);
+    let events = t.get_json(&format!("/v1/events?clientId={client}")).await;
+    assert_eq!(events["items"][0]["formId"], form_id.as_str(), "{events}");
+    let leads = t.get_json(&format!("/v1/leads?clientId={client}")).await;
+    assert_eq!(leads["items"][0]["formId"], form_id.as_str(), "{leads}");
+
+    // Deleting the form takes its fields and mappings with it; its leads and events stay,
+    // no longer pointing at it (SET NULL).
     assert_eq!(t.delete(&format!("/v1/forms/{form_id}")).send().await.unwrap().status(), 204);
     assert_eq!(t.get(&format!("/v1/fields/{field_id}")).send().await.unwrap().status(), 404);
     assert_eq!(t.get(&format!("/v1/mappings/{mapping_id}")).send().await.unwrap().status(), 404);
+    let events = t.get_json(&format!("/v1/events?clientId={client}")).await;
+    assert_eq!(events["items"].as_array().unwrap().len(), 1, "{events}");
+    assert!(events["items"][0]["formId"].is_null(), "{events}");
+    let leads = t.get_json(&format!("/v1/leads?clientId={client}")).await;
+    assert!(leads["items"][0]["formId"].is_null(), "{leads}");
     t.stop().await;
 }
 

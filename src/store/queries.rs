@@ -356,7 +356,19 @@ pub fn list_events(
         }
     };
     let records = events.map(|event| event.map(|e| (e.event_id, Some(e))));
-    fill_page(records, cursor, limit, accept)
+    let mut page = fill_page(records, cursor, limit, accept)?;
+    // A deleted form's events keep no link to it (SET NULL, original §2), resolved here
+    // rather than by rewriting every event page of the site when a form is deleted: form
+    // ids are never reused, so a missing form is a deleted one.
+    let forms = txn.open_table(FORMS)?;
+    for event in &mut page.items {
+        if let Some(form) = event.form_id
+            && forms.get(*form.as_bytes())?.is_none()
+        {
+            event.form_id = None;
+        }
+    }
+    Ok(page)
 }
 
 /// Several sites' events merged, newest first.
