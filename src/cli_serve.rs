@@ -87,6 +87,7 @@ pub fn run(args: &ServeArgs, data: PathBuf) -> anyhow::Result<()> {
     })?;
     // The store's errors name the file already.
     let app = App::open(config.clone())?;
+    crate::http::backup::remove_stale_copies(&config.data);
     runtime.block_on(async {
         let addr = listener.local_addr()?;
         let base = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));

@@ -14,18 +14,38 @@ use crate::store::StoreError;
 
 #[derive(Debug)]
 pub enum ApiError {
-    BadRequest { code: &'static str, message: String },
-    Validation { field: String, message: String },
+    BadRequest {
+        code: &'static str,
+        message: String,
+    },
+    Validation {
+        field: String,
+        message: String,
+    },
     Unauthorized(String),
-    Forbidden { code: &'static str, message: String },
+    Forbidden {
+        code: &'static str,
+        message: String,
+    },
     NotFound(String),
     MethodNotAllowed(String),
     RequestTimeout(String),
     Conflict(String),
-    TooLarge { code: &'static str, message: String },
+    TooLarge {
+        code: &'static str,
+        message: String,
+    },
     UnsupportedMediaType(String),
-    TooManyRequests { message: String, retry_after_secs: u64 },
-    Unavailable { message: String, retry_after_secs: u64 },
+    TooManyRequests {
+        message: String,
+        retry_after_secs: u64,
+    },
+    Unavailable {
+        message: String,
+        retry_after_secs: u64,
+    },
+    /// 507: the server's disk has no room for what was asked (an online backup's copy).
+    InsufficientStorage(String),
     Internal(String),
 }
 
@@ -111,6 +131,9 @@ impl IntoResponse for ApiError {
             }
             ApiError::Unavailable { message, retry_after_secs } => {
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable", message, None, Some(retry_after_secs))
+            }
+            ApiError::InsufficientStorage(m) => {
+                (StatusCode::INSUFFICIENT_STORAGE, "insufficient_storage", m, None, None)
             }
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");

@@ -104,3 +104,23 @@ pub fn verify(path: &Path) -> Result<bool> {
     let mut db = Database::builder().open(path)?;
     Ok(db.check_integrity()?)
 }
+
+/// Bytes an unprivileged process may still write on the file system holding `dir`, if the
+/// system says.
+pub fn free_space(dir: &Path) -> Option<u64> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+        let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+        // SAFETY: `path` is a NUL-terminated string and `stat` a writable statvfs.
+        let ok = unsafe { libc::statvfs(path.as_ptr(), &mut stat) } == 0;
+        #[allow(clippy::unnecessary_cast)] // the field types differ between platforms
+        ok.then(|| stat.f_bavail as u64 * stat.f_frsize as u64)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        None
+    }
+}
