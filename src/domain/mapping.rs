@@ -9,6 +9,50 @@ use thiserror::Error;
 use super::email;
 use super::redact::name_words;
 
+/// Words that make a field name about an attribute rather than the attribute itself:
+/// `best_time_to_phone` (a select: "Morning"), `company_size` ("51-200"), `inquiry_type`,
+/// a consent checkbox labelled "I agree my details may be used to answer my question",
+/// `phone_code` (a country-code select, joined to the number instead).
+const QUALIFIER_WORDS: &[&str] = &[
+    "size",
+    "time",
+    "type",
+    "best",
+    "preferred",
+    "consent",
+    "agree",
+    "accept",
+    "privacy",
+    "terms",
+    "gdpr",
+    "optin",
+    "code",
+    "prefix",
+];
+
+/// Words that add nothing to what a field name says: `your_phone` is `phone`,
+/// `phone_number` is `phone`, `company_name` is `company`.
+const FILLER_WORDS: &[&str] = &[
+    "your", "ihre", "ihr", "votre", "tu", "su", "tuo", "il", "the", "name", "number", "nummer", "numero", "número",
+    "address", "adresse", "no", "nr",
+];
+
+/// How well a field name matches an attribute; the stronger match wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum MatchStrength {
+    /// The attribute's word among others (`mobile_phone_alt`).
+    Contains,
+    /// The attribute's word alone, give or take filler (`phone`, `your_phone`, `tel`).
+    Exact,
+}
+
+/// Checkbox and switch values (and an empty field): they say a box was ticked, never
+/// who someone is or what they asked.
+pub fn is_toggle_value(value: &str) -> bool {
+    let v = value.trim();
+    v.is_empty() || ["on", "off", "1", "0", "true", "false", "yes", "no"].iter().any(|t| v.eq_ignore_ascii_case(t))
+}
+
 /// The contact attributes a lead has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LeadAttr {
@@ -39,18 +83,40 @@ impl LeadAttr {
 
     /// Guesses the attribute from a form field's name (`your-email`, `fname`, `tel`…).
     pub fn from_field_name(name: &str) -> Option<Self> {
+        Self::match_field_name(name).map(|(attr, _)| attr)
+    }
+
+    /// Guesses the attribute from a form field's name, and how sure the guess is: `phone`
+    /// and `your_phone` name the phone; `mobile_phone_alt` only mentions it. A name with a
+    /// qualifier word (`best_time_to_phone`, `company_size`, `consent`) holds something
+    /// about the attribute, not the attribute, and is no match.
+    pub fn match_field_name(name: &str) -> Option<(Self, MatchStrength)> {
         // The usual names first, without splitting into words.
-        match name {
-            "email" | "Email" | "EMAIL" => return Some(LeadAttr::Email),
-            "name" | "Name" | "full_name" | "fullname" => return Some(LeadAttr::Name),
-            "message" | "Message" | "comments" => return Some(LeadAttr::Message),
-            "phone" | "Phone" | "tel" => return Some(LeadAttr::Phone),
-            "company" | "Company" => return Some(LeadAttr::Company),
-            "first_name" | "firstName" | "fname" => return Some(LeadAttr::FirstName),
-            "last_name" | "lastName" | "lname" => return Some(LeadAttr::LastName),
-            _ => {}
+        let usual = match name {
+            "email" | "Email" | "EMAIL" => Some(LeadAttr::Email),
+            "name" | "Name" | "full_name" | "fullname" => Some(LeadAttr::Name),
+            "message" | "Message" | "comments" => Some(LeadAttr::Message),
+            "phone" | "Phone" | "tel" => Some(LeadAttr::Phone),
+            "company" | "Company" => Some(LeadAttr::Company),
+            "first_name" | "firstName" | "fname" => Some(LeadAttr::FirstName),
+            "last_name" | "lastName" | "lname" => Some(LeadAttr::LastName),
+            _ => None,
+        };
+        if let Some(attr) = usual {
+            return Some((attr, MatchStrength::Exact));
         }
         let words = name_words(name);
+        let attr = Self::classify_words(&words)?;
+        // An email field is checked by its value, so a qualifier cannot mislead it.
+        if attr != LeadAttr::Email && words.iter().any(|w| QUALIFIER_WORDS.contains(&w.as_str())) {
+            return None;
+        }
+        let core = words.iter().filter(|w| !FILLER_WORDS.contains(&w.as_str())).count();
+        Some((attr, if core <= 1 { MatchStrength::Exact } else { MatchStrength::Contains }))
+    }
+
+    /// The attribute a field name's words mention, if any.
+    fn classify_words(words: &[String]) -> Option<Self> {
         let has = |w: &str| words.iter().any(|x| x == w);
         let any = |list: &[&str]| list.iter().any(|w| has(w));
         let joined = words.concat();
@@ -292,13 +358,26 @@ pub fn extract_contact(fields: &BTreeMap<String, String>, rules: &[FieldRule]) -
         set_from(&mut contact, attr, rule.transform.apply(value));
         mapped_names.push(rule.field_name.as_str());
     }
+    // The strongest name match of each attribute wins; of equals, the first in `fields`'
+    // order. That order is the names' (the JSON object is parsed into a sorted map, so the
+    // form's own order is gone by now).
+    let mut strength: BTreeMap<LeadAttr, MatchStrength> = BTreeMap::new();
     for (name, value) in fields {
-        if mapped_names.contains(&name.as_str()) {
+        if mapped_names.contains(&name.as_str()) || is_toggle_value(value) {
             continue;
         }
-        if let Some(attr) = LeadAttr::from_field_name(name) {
-            // The first field of a kind wins (`email` before `email_confirm`).
-            contact.entry(attr).or_insert_with(|| value.clone());
+        let Some((attr, found)) = LeadAttr::match_field_name(name) else {
+            continue;
+        };
+        let better = match (contact.contains_key(&attr), strength.get(&attr)) {
+            (false, _) => true,
+            // Set by a configured mapping: the site owner's word stands.
+            (true, None) => false,
+            (true, Some(held)) => found > *held,
+        };
+        if better {
+            contact.insert(attr, value.clone());
+            strength.insert(attr, found);
         }
     }
     let email_ok = contact.get(&LeadAttr::Email).and_then(|e| email::normalize(e));
@@ -388,6 +467,46 @@ mod tests {
         for name in ["username", "user_name", "file_name", "budget", "utm_source"] {
             assert_eq!(LeadAttr::from_field_name(name), None, "{name}");
         }
+    }
+
+    /// A contact form with a size select, a best-time select and a consent box: each takes
+    /// its attribute's word, but none of them is that attribute.
+    #[test]
+    fn exact_names_beat_qualified_ones_and_toggles_are_no_contact_data() {
+        let c = extract_contact(
+            &fields(&[
+                ("your_name", "Ada Lovelace"),
+                ("your_email", "ada@example.org"),
+                ("your_organisation", "Analytical Engines Ltd"),
+                ("company_size", "51-200"),
+                ("your_message", "Please send a quote"),
+                ("best_time_to_phone", "Morning"),
+                ("consent", "1"),
+            ]),
+            &[],
+        );
+        let get = |a| c.get(&a).map(String::as_str);
+        assert_eq!(get(LeadAttr::Name), Some("Ada Lovelace"));
+        assert_eq!(get(LeadAttr::Company), Some("Analytical Engines Ltd"));
+        assert_eq!(get(LeadAttr::Message), Some("Please send a quote"));
+        assert_eq!(get(LeadAttr::Phone), None, "a time of day is no phone number");
+
+        // A React form's consent checkbox, named after its label.
+        let c = extract_contact(
+            &fields(&[
+                ("i_agree_my_details_may_be_used_to_answer_my_question", "on"),
+                ("details", "Do you ship to Norway?"),
+                ("email", "ada@example.org"),
+            ]),
+            &[],
+        );
+        assert_eq!(c.get(&LeadAttr::Message).map(String::as_str), Some("Do you ship to Norway?"));
+        // A toggle never becomes contact data, whatever its name says.
+        let c = extract_contact(&fields(&[("message", "on"), ("company", "true"), ("phone", "1")]), &[]);
+        assert!(c.is_empty(), "{c:?}");
+        // The exact name wins over one that only mentions the word, whichever sorts first.
+        let c = extract_contact(&fields(&[("alt_mobile_phone", "+1 202 555 0199"), ("phone", "+1 202 555 0101")]), &[]);
+        assert_eq!(c.get(&LeadAttr::Phone).map(String::as_str), Some("+1 202 555 0101"));
     }
 
     #[test]
