@@ -392,25 +392,62 @@ pub fn extract_contact(fields: &BTreeMap<String, String>, rules: &[FieldRule]) -
             }
         }
     }
-    // A full name alone still gives first and last names.
-    if let Some(name) = contact.get(&LeadAttr::Name).cloned() {
-        if !contact.contains_key(&LeadAttr::FirstName)
-            && !contact.contains_key(&LeadAttr::LastName)
-            && let Transformed::Name { first, last } = Transform::SplitName.apply(&name)
-        {
-            contact.insert(LeadAttr::FirstName, first);
-            if !last.is_empty() {
-                contact.insert(LeadAttr::LastName, last);
+    complete_names(&mut contact);
+    contact
+}
+
+/// Makes name, first name and last name agree. A name field next to a last-name field is
+/// the first name (Jotform's full-name box labels its first part "Name"); a name field next
+/// to a first-name field is the surname (French `nom` beside `prenom`). With both parts
+/// known (`vorname`/`nachname`, `nombre`/`apellidos`, `nome`/`cognome`…), the name is
+/// "First Last".
+fn complete_names(contact: &mut Contact) {
+    let get = |c: &Contact, a| c.get(&a).map(|v: &String| v.trim().to_string()).filter(|v| !v.is_empty());
+    let (name, first, last) =
+        (get(contact, LeadAttr::Name), get(contact, LeadAttr::FirstName), get(contact, LeadAttr::LastName));
+    match (&name, &first, &last) {
+        (Some(name), None, Some(last)) => {
+            let first = strip_word_suffix(name, last).unwrap_or(name);
+            if !first.is_empty() {
+                contact.insert(LeadAttr::FirstName, first.to_string());
             }
         }
-    } else if let Some(first) = contact.get(&LeadAttr::FirstName) {
-        let full = match contact.get(&LeadAttr::LastName) {
-            Some(last) => format!("{first} {last}"),
-            None => first.clone(),
-        };
-        contact.insert(LeadAttr::Name, full);
+        (Some(name), Some(first), None) => {
+            let last = strip_word_prefix(name, first).unwrap_or(name);
+            if !last.is_empty() && !last.eq_ignore_ascii_case(first) {
+                contact.insert(LeadAttr::LastName, last.to_string());
+            }
+        }
+        // A full name alone still gives first and last names.
+        (Some(name), None, None) => {
+            if let Transformed::Name { first, last } = Transform::SplitName.apply(name) {
+                contact.insert(LeadAttr::FirstName, first);
+                if !last.is_empty() {
+                    contact.insert(LeadAttr::LastName, last);
+                }
+            }
+        }
+        (None, Some(first), None) => {
+            contact.insert(LeadAttr::Name, first.clone());
+        }
+        _ => {}
     }
-    contact
+    if let (Some(first), Some(last)) = (get(contact, LeadAttr::FirstName), get(contact, LeadAttr::LastName)) {
+        contact.insert(LeadAttr::Name, format!("{first} {last}"));
+    }
+}
+
+/// `Ada King` from `Ada King Lovelace` and `Lovelace`, ignoring case.
+fn strip_word_suffix<'a>(text: &'a str, suffix: &str) -> Option<&'a str> {
+    let cut = text.len().checked_sub(suffix.len())?;
+    let (head, tail) = (text.get(..cut)?, text.get(cut..)?);
+    (tail.eq_ignore_ascii_case(suffix) && head.ends_with(char::is_whitespace)).then(|| head.trim_end())
+}
+
+/// `Lovelace` from `Ada Lovelace` and `Ada`, ignoring case.
+fn strip_word_prefix<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let (head, tail) = (text.get(..prefix.len())?, text.get(prefix.len()..)?);
+    (head.eq_ignore_ascii_case(prefix) && tail.starts_with(char::is_whitespace)).then(|| tail.trim_start())
 }
 
 #[cfg(test)]
@@ -507,6 +544,32 @@ mod tests {
         // The exact name wins over one that only mentions the word, whichever sorts first.
         let c = extract_contact(&fields(&[("alt_mobile_phone", "+1 202 555 0199"), ("phone", "+1 202 555 0101")]), &[]);
         assert_eq!(c.get(&LeadAttr::Phone).map(String::as_str), Some("+1 202 555 0101"));
+    }
+
+    /// Name boxes split in two, in the builders' and languages' spellings: the lead's name
+    /// is the whole name, not one of its parts.
+    #[test]
+    fn first_and_last_names_make_the_name() {
+        type Names<'a> = (&'a str, &'a str, &'a str);
+        let cases: &[(&[(&str, &str)], Names)] = &[
+            (&[("name", "Katherine"), ("last_name", "Johnson")], ("Katherine Johnson", "Katherine", "Johnson")),
+            (&[("prenom", "Marie"), ("nom", "Poulain")], ("Marie Poulain", "Marie", "Poulain")),
+            (&[("vorname", "Lena"), ("nachname", "Vogel")], ("Lena Vogel", "Lena", "Vogel")),
+            (&[("nombre", "Lucía"), ("apellidos", "García López")], ("Lucía García López", "Lucía", "García López")),
+            (&[("nome", "Giulia"), ("cognome", "Rossi")], ("Giulia Rossi", "Giulia", "Rossi")),
+            (&[("name", "Ada Lovelace"), ("last_name", "Lovelace")], ("Ada Lovelace", "Ada", "Lovelace")),
+            (&[("name", "Ada Lovelace"), ("first_name", "Ada")], ("Ada Lovelace", "Ada", "Lovelace")),
+            (&[("name", "Ada King Lovelace")], ("Ada King Lovelace", "Ada", "King Lovelace")),
+        ];
+        for (pairs, (name, first, last)) in cases {
+            let c = extract_contact(&fields(pairs), &[]);
+            let get = |a| c.get(&a).map(String::as_str);
+            assert_eq!(
+                (get(LeadAttr::Name), get(LeadAttr::FirstName), get(LeadAttr::LastName)),
+                (Some(*name), Some(*first), Some(*last)),
+                "{pairs:?}"
+            );
+        }
     }
 
     #[test]
