@@ -37,6 +37,63 @@ const FILLER_WORDS: &[&str] = &[
     "address", "adresse", "no", "nr",
 ];
 
+/// Words of Japanese, Chinese and Korean labels, most specific first (`会社名` is the
+/// company, not a name). These scripts do not space their words, so they are looked for
+/// inside the name.
+const CJK_WORDS: &[(&str, LeadAttr)] = &[
+    ("メールアドレス", LeadAttr::Email),
+    ("メール", LeadAttr::Email),
+    ("邮箱", LeadAttr::Email),
+    ("电子邮件", LeadAttr::Email),
+    ("電子郵件", LeadAttr::Email),
+    ("이메일", LeadAttr::Email),
+    ("電話", LeadAttr::Phone),
+    ("电话", LeadAttr::Phone),
+    ("手机", LeadAttr::Phone),
+    ("携帯", LeadAttr::Phone),
+    ("전화", LeadAttr::Phone),
+    ("会社", LeadAttr::Company),
+    ("公司", LeadAttr::Company),
+    ("企業", LeadAttr::Company),
+    ("회사", LeadAttr::Company),
+    ("お問い合わせ", LeadAttr::Message),
+    ("問い合わせ", LeadAttr::Message),
+    ("メッセージ", LeadAttr::Message),
+    ("留言", LeadAttr::Message),
+    ("消息", LeadAttr::Message),
+    ("메시지", LeadAttr::Message),
+    ("문의", LeadAttr::Message),
+    ("お名前", LeadAttr::Name),
+    ("名前", LeadAttr::Name),
+    ("氏名", LeadAttr::Name),
+    ("姓名", LeadAttr::Name),
+    ("名字", LeadAttr::Name),
+    ("이름", LeadAttr::Name),
+    ("성명", LeadAttr::Name),
+];
+
+/// CJK words that make a label about an attribute, as [`QUALIFIER_WORDS`] do: inquiry
+/// type, a time to call, company size, consent.
+const CJK_QUALIFIERS: &[&str] =
+    &["種別", "種類", "类型", "類型", "時間", "时间", "規模", "规模", "同意", "유형", "시간", "동의"];
+
+/// The attribute a Japanese, Chinese or Korean label names. It is an exact match when
+/// little is left around the word: an honorific or a suffix such as 番号 (number), 名
+/// (name of) or 内容 (contents).
+fn match_cjk_name(name: &str) -> Option<(LeadAttr, MatchStrength)> {
+    match name {
+        "姓" => return Some((LeadAttr::LastName, MatchStrength::Exact)),
+        "名" => return Some((LeadAttr::FirstName, MatchStrength::Exact)),
+        _ => {}
+    }
+    if CJK_QUALIFIERS.iter().any(|q| name.contains(q)) {
+        return None;
+    }
+    let (word, attr) = CJK_WORDS.iter().find(|(word, _)| name.contains(word))?;
+    let rest = name.chars().count() - word.chars().count();
+    Some((*attr, if rest <= 2 { MatchStrength::Exact } else { MatchStrength::Contains }))
+}
+
 /// How well a field name matches an attribute; the stronger match wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum MatchStrength {
@@ -106,7 +163,9 @@ impl LeadAttr {
             return Some((attr, MatchStrength::Exact));
         }
         let words = name_words(name);
-        let attr = Self::classify_words(&words)?;
+        let Some(attr) = Self::classify_words(&words) else {
+            return match_cjk_name(name);
+        };
         // An email field is checked by its value, so a qualifier cannot mislead it.
         if attr != LeadAttr::Email && words.iter().any(|w| QUALIFIER_WORDS.contains(&w.as_str())) {
             return None;
@@ -570,6 +629,53 @@ mod tests {
                 "{pairs:?}"
             );
         }
+    }
+
+    #[test]
+    fn japanese_chinese_and_korean_labels_are_mapped() {
+        let cases: &[(&str, LeadAttr)] = &[
+            ("お名前", LeadAttr::Name),
+            ("氏名", LeadAttr::Name),
+            ("名前", LeadAttr::Name),
+            ("電話番号", LeadAttr::Phone),
+            ("電話", LeadAttr::Phone),
+            ("会社名", LeadAttr::Company),
+            ("会社", LeadAttr::Company),
+            ("お問い合わせ内容", LeadAttr::Message),
+            ("お問い合わせ", LeadAttr::Message),
+            ("メッセージ", LeadAttr::Message),
+            ("メール", LeadAttr::Email),
+            ("メールアドレス", LeadAttr::Email),
+            ("姓名", LeadAttr::Name),
+            ("电话", LeadAttr::Phone),
+            ("公司", LeadAttr::Company),
+            ("留言", LeadAttr::Message),
+            ("消息", LeadAttr::Message),
+            ("邮箱", LeadAttr::Email),
+            ("이름", LeadAttr::Name),
+            ("전화", LeadAttr::Phone),
+            ("회사", LeadAttr::Company),
+            ("메시지", LeadAttr::Message),
+            ("이메일", LeadAttr::Email),
+        ];
+        for (name, attr) in cases {
+            assert_eq!(LeadAttr::match_field_name(name), Some((*attr, MatchStrength::Exact)), "{name}");
+        }
+        assert_eq!(LeadAttr::from_field_name("お問い合わせ種別"), None, "an inquiry type is no message");
+        let c = extract_contact(
+            &fields(&[
+                ("お名前", "山田 太郎"),
+                ("会社名", "山田商事"),
+                ("電話番号", "03-1234-5678"),
+                ("お問い合わせ内容", "見積もり"),
+            ]),
+            &[],
+        );
+        let get = |a| c.get(&a).map(String::as_str);
+        assert_eq!(
+            (get(LeadAttr::Name), get(LeadAttr::Company), get(LeadAttr::Phone), get(LeadAttr::Message)),
+            (Some("山田 太郎"), Some("山田商事"), Some("03-1234-5678"), Some("見積もり"))
+        );
     }
 
     #[test]
