@@ -439,6 +439,9 @@ pub fn extract_contact(fields: &BTreeMap<String, String>, rules: &[FieldRule]) -
             strength.insert(attr, found);
         }
     }
+    if let Some(phone) = contact.get_mut(&LeadAttr::Phone) {
+        join_dialling_codes(phone, fields);
+    }
     let email_ok = contact.get(&LeadAttr::Email).and_then(|e| email::normalize(e));
     match email_ok {
         Some(e) => {
@@ -453,6 +456,63 @@ pub fn extract_contact(fields: &BTreeMap<String, String>, rules: &[FieldRule]) -
     }
     complete_names(&mut contact);
     contact
+}
+
+/// Forms often ask for the country code (a select: `+49`) or the area code apart from
+/// the number; the lead's phone is the whole number: `+49 151 23456787`. A number that
+/// already starts with `+` is whole.
+fn join_dialling_codes(phone: &mut String, fields: &BTreeMap<String, String>) {
+    if phone.trim_start().starts_with('+') {
+        return;
+    }
+    let code_of = |kind: DiallingCode| {
+        fields.iter().filter(|(name, _)| dialling_code_kind(name) == Some(kind)).find_map(|(_, v)| kind.parse(v))
+    };
+    if let Some(area) = code_of(DiallingCode::Area) {
+        *phone = format!("{area} {}", phone.trim());
+    }
+    if let Some(country) = code_of(DiallingCode::Country) {
+        *phone = format!("{country} {}", phone.trim());
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DiallingCode {
+    Country,
+    Area,
+}
+
+/// `country_code`, `dial_code`, `phone_code`, `vorwahl`, `prefix` hold a country code;
+/// `area_code` an area code.
+fn dialling_code_kind(name: &str) -> Option<DiallingCode> {
+    let words = name_words(name);
+    let has = |w: &str| words.iter().any(|x| x == w);
+    if (has("area") && has("code")) || has("areacode") {
+        return Some(DiallingCode::Area);
+    }
+    let country = ["country", "dial", "dialing", "dialling", "calling", "phone", "tel"].iter().any(|w| has(w))
+        && has("code")
+        || ["countrycode", "dialcode", "vorwahl", "prefix"].iter().any(|w| has(w));
+    country.then_some(DiallingCode::Country)
+}
+
+impl DiallingCode {
+    /// The code in a value: `+49`, `DE (+49)`, or bare digits (a country code gets its `+`).
+    fn parse(self, value: &str) -> Option<String> {
+        let value = value.trim();
+        if let Some(at) = value.find('+') {
+            let digits: String = value[at + 1..].chars().take_while(char::is_ascii_digit).collect();
+            return (!digits.is_empty() && digits.len() <= 4).then(|| format!("+{digits}"));
+        }
+        let digits: String = value.chars().filter(|c| !matches!(c, '(' | ')' | ' ' | '-')).collect();
+        if digits.is_empty() || digits.len() > 6 || !digits.chars().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        Some(match self {
+            DiallingCode::Country => format!("+{}", digits.trim_start_matches('0')),
+            DiallingCode::Area => digits,
+        })
+    }
 }
 
 /// Makes name, first name and last name agree. A name field next to a last-name field is
@@ -676,6 +736,30 @@ mod tests {
             (get(LeadAttr::Name), get(LeadAttr::Company), get(LeadAttr::Phone), get(LeadAttr::Message)),
             (Some("山田 太郎"), Some("山田商事"), Some("03-1234-5678"), Some("見積もり"))
         );
+    }
+
+    #[test]
+    fn country_and_area_codes_are_joined_to_the_number() {
+        let phone = |pairs: &[(&str, &str)]| extract_contact(&fields(pairs), &[]).get(&LeadAttr::Phone).cloned();
+        for code in ["country_code", "dial_code", "phone_code", "vorwahl", "prefix"] {
+            assert_eq!(
+                phone(&[(code, "+49"), ("phone", "151 23456787")]).as_deref(),
+                Some("+49 151 23456787"),
+                "{code}"
+            );
+        }
+        assert_eq!(phone(&[("country_code", "DE (+49)"), ("tel", "15123456787")]).as_deref(), Some("+49 15123456787"));
+        assert_eq!(phone(&[("area_code", "202"), ("phone", "555 0101")]).as_deref(), Some("202 555 0101"));
+        assert_eq!(
+            phone(&[("country_code", "+1"), ("area_code", "202"), ("phone", "555 0101")]).as_deref(),
+            Some("+1 202 555 0101")
+        );
+        // A number with its country code already is whole; a select left blank adds nothing.
+        assert_eq!(
+            phone(&[("country_code", "+49"), ("phone", "+44 20 7946 0958")]).as_deref(),
+            Some("+44 20 7946 0958")
+        );
+        assert_eq!(phone(&[("country_code", ""), ("phone", "151 23456787")]).as_deref(), Some("151 23456787"));
     }
 
     #[test]
