@@ -101,8 +101,9 @@ const SHOP_AND_SEARCH_FIELDS: &[&str] = &[
 ];
 
 /// True when a form's fields show it is not one where people leave their details: a login
-/// form, a search box, an add-to-cart or filter form. Its submissions stay events only, and
-/// it is not offered as a discovered form.
+/// form, a search box, an add-to-cart or filter form, a form of only ticked boxes and
+/// switches (cookie preferences, a theme picker). Its submissions stay events only, and it
+/// is not offered as a discovered form.
 pub fn is_not_a_lead_form(fields: &BTreeMap<String, String>) -> bool {
     let names = || fields.iter().filter(|(_, v)| !v.trim().is_empty()).map(|(k, _)| k.as_str());
     let is_in = |set: &[&str], name: &str| set.iter().any(|s| s.eq_ignore_ascii_case(name));
@@ -111,6 +112,11 @@ pub fn is_not_a_lead_form(fields: &BTreeMap<String, String>) -> bool {
         return false;
     }
     if all_in(LOGIN_FIELDS) && names().any(|n| is_in(LOGIN_ID_FIELDS, n)) {
+        return true;
+    }
+    // Toggles never name, reach or quote anyone (the mapping takes none of them), so such
+    // a lead could only ever say "no contact data".
+    if fields.values().all(|v| mapping::is_toggle_value(v)) {
         return true;
     }
     all_in(SHOP_AND_SEARCH_FIELDS) && !fields.values().any(|v| email::normalize(v).is_some())
@@ -403,8 +409,8 @@ mod tests {
         assert!(candidate(&e, &SiteRules::default()).is_none());
     }
 
-    /// Search boxes, add-to-cart and login forms on almost every shop and blog: their
-    /// submissions are not people asking to be contacted.
+    /// Search boxes, add-to-cart and login forms on almost every shop and blog, cookie
+    /// banners and theme pickers: their submissions are not people asking to be contacted.
     #[test]
     fn searches_carts_and_logins_are_no_leads() {
         let rules = SiteRules::default();
@@ -416,6 +422,10 @@ mod tests {
             json!({"username": "customer.login@example.org"}),
             json!({"log": "admin", "rememberme": "forever"}),
             json!({"user_login": "ada"}),
+            json!({"analytics": "1", "marketing": "1"}),
+            json!({"necessary": "on", "analytics": "off", "marketing": ""}),
+            json!({"dark_mode": "true"}),
+            json!({"remember": "1"}),
         ] {
             let e = event(json!({"type": "form_submission", "fields": fields, "visitorId": "v"}));
             assert!(candidate(&e, &rules).is_none(), "{fields}");
@@ -430,7 +440,8 @@ mod tests {
             json!({"username": "ada", "email": "ada@example.org"}),
             json!({"q": "x", "message": "Please call me"}),
             json!({"email": "ada@example.org"}),
-            json!({"remember": "1"}),
+            json!({"remember": "1", "name": "Ada"}),
+            json!({"newsletter": "yes", "phone": "+1 202 555 0101"}),
         ] {
             let e = event(json!({"type": "form_submission", "fields": fields, "visitorId": "v"}));
             assert!(candidate(&e, &rules).is_some(), "{fields}");
