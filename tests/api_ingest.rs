@@ -138,9 +138,11 @@ async fn partial_lead_is_upgraded_in_place_and_dedup_rules_hold() {
 async fn a_corrected_email_and_a_refused_first_try_are_one_lead() {
     let t = spawn_app().await;
     let (client, _) = t.create_site("example.com").await;
-    // On the same page, as a browser sends them (every tracker event carries its page).
+    // On the same page and by the same clock, as a browser sends them (every tracker event
+    // carries its page and time; an event older than the lead's last one fills gaps only).
     let mut typo = interaction("tina@exmaple.com", "v1");
     typo["page"] = submission("x", "v1")["page"].clone();
+    typo["timestamp"] = json!("2025-10-22T10:30:00.000Z");
     t.track_batch(ORIGIN, &client, vec![typo]).await;
     t.track_batch(ORIGIN, &client, vec![submission("tina@example.com", "v1")]).await;
     let all = leads(&t, &client).await;

@@ -313,10 +313,16 @@ pub fn new_lead(candidate: &LeadCandidate, client_id: Id, lead_id: Id, now: Time
     lead
 }
 
-/// Merges a newer candidate into a lead: status only moves up (partial → chat inquiry →
+/// Merges a candidate into a lead: status only moves up (partial → chat inquiry →
 /// submitted), newer non-empty values win, first-touch attribution is kept, spam reasons
 /// accumulate and quality follows from status and reasons.
+///
+/// Values only move forward. A candidate older than the lead's last applied event (a
+/// queued partial the browser sent late) and a partial reaching a submitted lead (what the
+/// visitor typed is not what they sent) may fill what the lead lacks, never overwrite it.
 pub fn merge(lead: &mut Lead, candidate: &LeadCandidate, now: Timestamp) {
+    let fill_only = lead.last_interaction_at.is_some_and(|last| candidate.at < last)
+        || (candidate.status == LeadStatus::Partial && lead.status == LeadStatus::Submitted);
     // `source` stays how the lead first arrived, so partial → submitted conversion can be
     // measured later.
     if candidate.status.rank() > lead.status.rank() {
@@ -327,6 +333,9 @@ pub fn merge(lead: &mut Lead, candidate: &LeadCandidate, now: Timestamp) {
     }
     let c = &candidate.contact;
     let set = |slot: &mut Option<String>, a: LeadAttr| {
+        if fill_only && slot.is_some() {
+            return;
+        }
         if let Some(v) = attr(c, a) {
             *slot = Some(v);
         }
@@ -342,15 +351,19 @@ pub fn merge(lead: &mut Lead, candidate: &LeadCandidate, now: Timestamp) {
     // a new lead has none yet.
     if lead.fields.is_empty() {
         lead.fields = candidate.fields.clone();
+    } else if fill_only {
+        for (k, v) in &candidate.fields {
+            lead.fields.entry(k.clone()).or_insert_with(|| v.clone());
+        }
     } else {
         for (k, v) in &candidate.fields {
             lead.fields.insert(k.clone(), v.clone());
         }
     }
-    if candidate.form_id.is_some() {
+    if candidate.form_id.is_some() && !(fill_only && lead.form_id.is_some()) {
         lead.form_id = candidate.form_id;
     }
-    if candidate.form_ref.is_some() {
+    if candidate.form_ref.is_some() && !(fill_only && lead.form_ref.is_some()) {
         lead.form_ref = candidate.form_ref.clone();
     }
     if lead.session_id.is_none() {
@@ -361,7 +374,7 @@ pub fn merge(lead: &mut Lead, candidate: &LeadCandidate, now: Timestamp) {
     } else {
         for (k, v) in &candidate.metadata {
             // First touch: the attribution a lead was created with is the one that brought them.
-            if k == "attribution" && lead.metadata.contains_key(k) {
+            if (fill_only || k == "attribution") && lead.metadata.contains_key(k) {
                 continue;
             }
             lead.metadata.insert(k.clone(), v.clone());
@@ -546,6 +559,44 @@ mod tests {
         // A later partial never downgrades.
         merge(&mut lead, &candidate(&p, &rules).unwrap(), Timestamp(T0 + 2000));
         assert_eq!(lead.status, LeadStatus::Submitted);
+    }
+
+    /// A partial the browser queued an hour earlier, sent after the submission, and a
+    /// partial typed after it: neither changes what was submitted; they only fill gaps.
+    #[test]
+    fn late_and_partial_events_never_overwrite_a_submission() {
+        let rules = SiteRules::default();
+        const HOUR: i64 = 60 * 60 * 1000;
+        let at = |ms: i64| json!(ms);
+        let sent = event(json!({"type": "form_submission", "visitorId": "v", "timestamp": at(T0),
+            "fields": {"email": "ada@example.org", "name": "Final Name", "message": "Hi"}}));
+        let mut lead = new_lead(&candidate(&sent, &rules).unwrap(), Uuid::nil(), Uuid::nil(), Timestamp(T0));
+        let old_partial = event(json!({"type": "form_interaction", "visitorId": "v", "timestamp": at(T0 - HOUR),
+            "fields": {"email": "ada@example.org", "name": "Dra", "company": "Engines Ltd"}}));
+        let cand = candidate(&old_partial, &rules).unwrap();
+        assert!(matches(&lead, &cand, Timestamp(T0 + 1000)));
+        merge(&mut lead, &cand, Timestamp(T0 + 1000));
+        assert_eq!(lead.name.as_deref(), Some("Final Name"));
+        assert_eq!(lead.fields["name"], "Final Name");
+        assert_eq!(lead.company.as_deref(), Some("Engines Ltd"), "a gap is filled");
+        assert_eq!(lead.last_interaction_at, Some(Timestamp(T0)));
+
+        let new_partial = event(json!({"type": "form_interaction", "visitorId": "v", "timestamp": at(T0 + HOUR),
+            "fields": {"email": "ada@example.org", "name": "Ada L", "phone": "+1 202 555 0101"}}));
+        merge(&mut lead, &candidate(&new_partial, &rules).unwrap(), Timestamp(T0 + HOUR));
+        assert_eq!(lead.name.as_deref(), Some("Final Name"));
+        assert_eq!(lead.phone.as_deref(), Some("+1 202 555 0101"));
+        assert_eq!(lead.status, LeadStatus::Submitted);
+
+        // An older submission does not overwrite a newer one; a newer one does.
+        let older = event(json!({"type": "form_submission", "visitorId": "v", "timestamp": at(T0 - HOUR),
+            "fields": {"email": "ada@example.org", "message": "First try"}}));
+        merge(&mut lead, &candidate(&older, &rules).unwrap(), Timestamp(T0 + HOUR));
+        assert_eq!(lead.message.as_deref(), Some("Hi"));
+        let newer = event(json!({"type": "form_submission", "visitorId": "v", "timestamp": at(T0 + 2 * HOUR),
+            "fields": {"email": "ada@example.org", "message": "Second thoughts"}}));
+        merge(&mut lead, &candidate(&newer, &rules).unwrap(), Timestamp(T0 + 2 * HOUR));
+        assert_eq!(lead.message.as_deref(), Some("Second thoughts"));
     }
 
     #[test]
