@@ -131,6 +131,30 @@ async fn partial_lead_is_upgraded_in_place_and_dedup_rules_hold() {
     t.stop().await;
 }
 
+/// With partial capture off, an interaction makes no lead and changes none, whoever sends
+/// it (a script cached from before the change, a server); the event is still stored.
+#[tokio::test]
+async fn partial_capture_off_makes_and_changes_no_lead() {
+    let t = spawn_app().await;
+    let (client, _) = t.create_site("example.com").await;
+    let _: Value = t.put_json(&format!("/v1/clients/{client}"), json!({"config": {"partialCapture": false}})).await;
+    let r = t.track_batch(ORIGIN, &client, vec![interaction("ada@example.com", "v1")]).await;
+    assert_eq!(r.status(), 200);
+    assert!(leads(&t, &client).await.is_empty());
+    let events = t.get_json(&format!("/v1/events?clientId={client}")).await;
+    assert_eq!(events["items"].as_array().unwrap().len(), 1, "{events}");
+
+    t.track_batch(ORIGIN, &client, vec![submission("ada@example.com", "v1")]).await;
+    let mut late = interaction("ada@example.com", "v1");
+    late["fields"]["company"] = json!("Engines Ltd");
+    t.track_batch(ORIGIN, &client, vec![late]).await;
+    let all = leads(&t, &client).await;
+    assert_eq!(all.len(), 1, "{all:#?}");
+    assert_eq!(all[0]["status"], "submitted");
+    assert!(all[0]["company"].is_null(), "{:#}", all[0]);
+    t.stop().await;
+}
+
 /// A mistyped email corrected before sending, and a submission the page's own checks
 /// refused before the fixed one: each is one lead, with the address that was finally sent.
 /// A second person sent through the same form afterwards is a lead of their own.

@@ -24,7 +24,11 @@ pub struct Site {
 
 impl Site {
     pub fn from_bundle(bundle: ClientBundle, crm_enabled: bool) -> Site {
-        let mut rules = SiteRules { honeypot_field: bundle.client.config.honeypot_field.clone(), ..Default::default() };
+        let mut rules = SiteRules {
+            honeypot_field: bundle.client.config.honeypot_field.clone(),
+            partial_capture_off: !bundle.client.config.partial_capture,
+            ..Default::default()
+        };
         for form in &bundle.forms {
             if !form.form.is_active {
                 continue;

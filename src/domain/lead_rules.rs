@@ -22,6 +22,9 @@ pub struct SiteRules {
     pub honeypot_field: Option<String>,
     /// Configured forms of the site and their field rules.
     pub forms: HashMap<Id, Vec<FieldRule>>,
+    /// The site turned partial capture off. Its served script then sends no interactions,
+    /// but a cached script or another sender still may: they make no lead either.
+    pub partial_capture_off: bool,
 }
 
 /// What one event says about a lead, before it meets the stored leads.
@@ -126,6 +129,7 @@ pub fn is_not_a_lead_form(fields: &BTreeMap<String, String>) -> bool {
 pub fn candidate(event: &TrackEvent, rules: &SiteRules) -> Option<LeadCandidate> {
     let (status, source) = match event.event_type {
         EventType::FormSubmission => (LeadStatus::Submitted, "form_submission"),
+        EventType::FormInteraction if rules.partial_capture_off => return None,
         EventType::FormInteraction => (LeadStatus::Partial, "form_interaction"),
         EventType::ChatMessageSent => (LeadStatus::ChatInquiry, "chat_message_sent"),
         EventType::TrackerInitialized => return None,
@@ -420,6 +424,17 @@ mod tests {
         assert!(candidate(&e, &SiteRules::default()).is_none());
         let e = event(json!({"type": "tracker_initialized"}));
         assert!(candidate(&e, &SiteRules::default()).is_none());
+    }
+
+    #[test]
+    fn no_partial_leads_when_the_site_turned_partial_capture_off() {
+        let off = SiteRules { partial_capture_off: true, ..Default::default() };
+        let typed =
+            event(json!({"type": "form_interaction", "fields": {"email": "ada@example.org"}, "visitorId": "v"}));
+        assert!(candidate(&typed, &SiteRules::default()).is_some());
+        assert!(candidate(&typed, &off).is_none());
+        let sent = event(json!({"type": "form_submission", "fields": {"email": "ada@example.org"}, "visitorId": "v"}));
+        assert!(candidate(&sent, &off).is_some(), "submissions still make leads");
     }
 
     /// Search boxes, add-to-cart and login forms on almost every shop and blog, cookie
