@@ -470,3 +470,30 @@ async fn short_lists_page_like_the_long_ones() {
     assert_eq!(r.status(), 400);
     t.stop().await;
 }
+
+#[tokio::test]
+async fn a_new_password_ends_the_users_sessions() {
+    let t = spawn_app().await;
+    t.app.create_user("bob", "a first password").await.unwrap();
+    let login = |password: &'static str| {
+        t.http.post(t.url("/v1/auth/login")).json(&json!({"username": "bob", "password": password})).send()
+    };
+    let r = login("a first password").await.unwrap();
+    assert_eq!(r.status(), 200);
+    let cookie = r
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("crm_session="))
+        .and_then(|v| v.split(';').next())
+        .expect("session cookie")
+        .to_string();
+    let me = || t.http.get(t.url("/v1/auth/me")).header(reqwest::header::COOKIE, &cookie).send();
+    assert_eq!(me().await.unwrap().status(), 200);
+
+    // The CLI's `user create` for an existing name: the old cookie stops working.
+    t.app.create_user("bob", "a second password").await.unwrap();
+    assert_eq!(me().await.unwrap().status(), 401, "a session of the old password outlived it");
+    assert_eq!(login("a second password").await.unwrap().status(), 200);
+}

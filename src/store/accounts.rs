@@ -27,10 +27,12 @@ pub struct Session {
     pub expires_at: Timestamp,
 }
 
-/// Creates a user, or replaces the password of an existing one.
+/// Creates a user, or replaces the password of an existing one. Either way the user's
+/// sessions end in the same transaction: a password is changed because the old one may be
+/// known to someone else, whose logged-in browser must not outlive it.
 pub fn put_user(txn: &WriteTransaction, user: &User) -> Result<()> {
     txn.open_table(USERS)?.insert(user.username.as_str(), encode(user)?.as_slice())?;
-    Ok(())
+    delete_sessions_of(txn, &user.username)
 }
 
 /// True when nobody can reach the admin API or dashboard yet: no live token, no user.
