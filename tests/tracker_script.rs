@@ -327,3 +327,50 @@ fn committed_build_is_not_older_than_its_source() {
         );
     }
 }
+
+#[tokio::test]
+async fn scripts_for_many_hosts_vary_on_host_and_are_compressed_only_for_the_first_few() {
+    let t = spawn_app().await;
+    let (client, _) = t.create_site("example.com").await;
+    let path = format!("/script/{client}.js");
+    // The endpoint comes from Host: a shared cache must key on it.
+    let (_, map, _) = fetch(&t, &path, &[]).await;
+    let vary = h(&map, "vary").to_lowercase();
+    assert!(vary.contains("host") && vary.contains("accept-encoding"), "vary: {vary}");
+
+    // Any client picks its Host: the first few names (this test's own address was the first)
+    // are compressed and cached, later ones cost only a plain build and are sent as they are.
+    for i in 0..8 {
+        let host = format!("h{i}.example");
+        let (status, map, body) = fetch(&t, &path, &[("Host", &host), ("Accept-Encoding", "gzip, br")]).await;
+        assert_eq!(status, 200);
+        assert_script_headers(&map);
+        assert!(h(&map, "vary").to_lowercase().contains("host"));
+        let text = if i < 3 {
+            assert_eq!(h(&map, "content-encoding"), "br", "host {i}");
+            String::from_utf8(unbrotli(&body)).unwrap()
+        } else {
+            assert_eq!(h(&map, "content-encoding"), "", "host {i} is not compressed");
+            String::from_utf8(body).unwrap()
+        };
+        assert_eq!(served_config(&text)["e"], format!("http://{host}"));
+        // ETag and 304 stay right for the uncached ones.
+        let etag = h(&map, "etag");
+        let (status, _, _) = fetch(&t, &path, &[("Host", &host), ("If-None-Match", &etag)]).await;
+        assert_eq!(status, 304, "host {i}");
+        let (_, again, _) = fetch(&t, &path, &[("Host", &host)]).await;
+        assert_eq!(h(&again, "etag"), etag, "host {i}");
+    }
+    t.stop().await;
+
+    // With --public-url the script does not depend on Host, and a cache may share it.
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = crm_tracker::config::ServeConfig::for_tests(dir.path().join("d.redb"));
+    config.public_url = Some("https://t.example.net".into());
+    let t = spawn_with(config).await;
+    let (client, _) = t.create_site("example.com").await;
+    let (_, map, body) = fetch(&t, &format!("/script/{client}.js"), &[("Host", "evil.example")]).await;
+    assert_eq!(h(&map, "vary"), "Accept-Encoding");
+    assert_eq!(served_config(&String::from_utf8(body).unwrap())["e"], "https://t.example.net");
+    t.stop().await;
+}

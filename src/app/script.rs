@@ -22,24 +22,31 @@ pub struct Built {
     pub revision: u64,
     pub etag: String,
     pub identity: Vec<u8>,
+    /// Empty when the build was not compressed (see `Built::uncompressed`).
     pub gzip: Vec<u8>,
+    /// Empty when the build was not compressed.
     pub brotli: Vec<u8>,
 }
 
 impl Built {
     pub fn new(body: String, revision: u64) -> Built {
+        let mut built = Built::uncompressed(body, revision);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        let _ = gz.write_all(&built.identity);
+        built.gzip = gz.finish().unwrap_or_default();
+        {
+            let mut w = brotli::CompressorWriter::new(&mut built.brotli, 4096, 11, 22);
+            let _ = w.write_all(&built.identity);
+        }
+        built
+    }
+
+    /// A build sent as it is: a hash and a copy, no compression (which costs milliseconds).
+    pub fn uncompressed(body: String, revision: u64) -> Built {
         let identity = body.into_bytes();
         let digest = Sha256::digest(&identity);
         let etag = format!("\"{}\"", hex::encode(&digest[..16]));
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        let _ = gz.write_all(&identity);
-        let gzip = gz.finish().unwrap_or_default();
-        let mut brotli = Vec::new();
-        {
-            let mut w = brotli::CompressorWriter::new(&mut brotli, 4096, 11, 22);
-            let _ = w.write_all(&identity);
-        }
-        Built { revision, etag, identity, gzip, brotli }
+        Built { revision, etag, identity, gzip: Vec::new(), brotli: Vec::new() }
     }
 }
 
@@ -109,24 +116,37 @@ pub struct ScriptCache {
     entries: RwLock<HashMap<(Id, String), Arc<Built>>>,
 }
 
+/// How many base URLs of one site get a cached, compressed script. Without `--public-url`
+/// the base comes from the request's Host header, which any client sets at will: each new
+/// value would cost a gzip and brotli build (milliseconds) and memory. A site is really
+/// reached under one or two names, so the first few are cached and later ones get a fresh
+/// uncompressed build (a string substitution) that is not kept.
+const CACHED_BASES_PER_SITE: usize = 4;
+
 impl App {
     /// The site's script for this base URL; `None` for an unknown or inactive site.
     pub fn tracker_script(&self, id: &Id, base: &str) -> Option<Arc<Built>> {
         let site = self.sites.get(id).filter(|s| s.client.is_active)?;
         let key = (*id, base.to_string());
-        if let Some(hit) = self.scripts.entries.read().ok()?.get(&key)
-            && hit.revision == site.client.revision
-        {
-            return Some(hit.clone());
+        let cached_bases = {
+            let entries = self.scripts.entries.read().ok()?;
+            if let Some(hit) = entries.get(&key)
+                && hit.revision == site.client.revision
+            {
+                return Some(hit.clone());
+            }
+            entries.iter().filter(|((cid, _), b)| cid == id && b.revision == site.client.revision).count()
+        };
+        if cached_bases >= CACHED_BASES_PER_SITE {
+            return Some(Arc::new(Built::uncompressed(render(&site, base), site.client.revision)));
         }
         let built = Arc::new(Built::new(render(&site, base), site.client.revision));
         if let Ok(mut entries) = self.scripts.entries.write() {
-            // Bounded: a site is reached under few base URLs; drop stale revisions.
+            // Drop stale revisions; the per-site bound keeps the rest small.
             entries.retain(|(cid, _), b| cid != id || b.revision == site.client.revision);
-            if entries.len() > 10_000 {
-                entries.clear();
+            if entries.iter().filter(|((cid, _), _)| cid == id).count() < CACHED_BASES_PER_SITE {
+                entries.insert(key, built.clone());
             }
-            entries.insert(key, built.clone());
         }
         Some(built)
     }

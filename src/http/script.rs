@@ -23,10 +23,18 @@ async fn script(State(app): State<App>, headers: HeaderMap, PathParam(file): Pat
         return ApiError::NotFound("no such script; the snippet names /script/<clientId>.js".into()).into_response();
     };
     let base = super::base_url(&app, &headers);
-    match app.tracker_script(&id, &base) {
-        Some(built) => send(&headers, &built),
-        None => ApiError::NotFound("no active site has this clientId".into()).into_response(),
+    let Some(built) = app.tracker_script(&id, &base) else {
+        return ApiError::NotFound("no active site has this clientId".into()).into_response();
+    };
+    let mut response = send(&headers, &built);
+    // The endpoint inside the script came from these headers: a shared cache must not hand
+    // one Host's script (say `"e":"http://evil.example"`) to requests for another.
+    if app.config.public_url.is_none() {
+        let vary =
+            if app.config.trust_proxy { "Accept-Encoding, Host, X-Forwarded-Proto" } else { "Accept-Encoding, Host" };
+        response.headers_mut().insert(header::VARY, HeaderValue::from_static(vary));
     }
+    response
 }
 
 fn accepts(headers: &HeaderMap, coding: &str) -> bool {
@@ -48,11 +56,11 @@ fn send(headers: &HeaderMap, built: &Built) -> Response {
         .is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == built.etag));
     let mut response = if not_modified {
         StatusCode::NOT_MODIFIED.into_response()
-    } else if accepts(headers, "br") {
+    } else if !built.brotli.is_empty() && accepts(headers, "br") {
         let mut r = built.brotli.clone().into_response();
         r.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
         r
-    } else if accepts(headers, "gzip") {
+    } else if !built.gzip.is_empty() && accepts(headers, "gzip") {
         let mut r = built.gzip.clone().into_response();
         r.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         r
