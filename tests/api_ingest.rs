@@ -532,3 +532,41 @@ async fn data_survives_a_restart() {
     t2.stop().await;
     drop(dir);
 }
+
+/// Sends each event alone; asserts a 400 `invalid_event` whose message starts with `needle`.
+async fn assert_refused(t: &TestApp, client: &str, cases: Vec<(Value, &str)>) {
+    for (event, needle) in cases {
+        let r = t.track_batch(ORIGIN, client, vec![event.clone()]).await;
+        let (s, c, m) = error_of(r).await;
+        assert_eq!((s, c.as_str()), (400, "invalid_event"), "{event}: {m}");
+        assert!(m.starts_with(needle), "{m:?} should start with {needle:?}");
+    }
+    assert!(leads(t, client).await.is_empty(), "a refused event stored a lead");
+}
+
+#[tokio::test]
+async fn page_and_attribution_urls_must_be_web_urls() {
+    let t = spawn_app().await;
+    let (client, _) = t.create_site("example.com").await;
+    let ev = |member: &str, value: Value| {
+        let mut e = submission("url@example.com", "v-url");
+        e[member] = value;
+        e
+    };
+    let cases = vec![
+        (ev("page", json!("not a url")), "events[0].page: must be an absolute http(s) URL"),
+        (ev("page", json!("javascript:alert(1)")), "events[0].page: must be an absolute http(s) URL"),
+        (ev("page", json!({"url": 5})), "events[0].page.url: must be an absolute http(s) URL"),
+        (ev("page", json!({"path": "/"})), "events[0].page.url: is required"),
+        (ev("attribution", json!({"landingPage": 5})), "events[0].attribution.landingPage: must be"),
+        (ev("attribution", json!({"landingPage": "javascript:x"})), "events[0].attribution.landingPage: must be"),
+        (ev("attribution", json!({"referrer": 5})), "events[0].attribution.referrer: must be a string"),
+    ];
+    assert_refused(&t, &client, cases).await;
+
+    let mut good = ev("page", json!("https://example.com/contact"));
+    good["attribution"] = json!({"landingPage": "https://example.com/?utm_source=x", "referrer": ""});
+    let r = t.track_batch(ORIGIN, &client, vec![good]).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    t.stop().await;
+}

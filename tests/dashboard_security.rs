@@ -189,9 +189,12 @@ async fn hostile_lead_fields_are_shown_as_text_and_run_nothing() {
         IMG: SVG,
         "homepage": format!("https://evil.example/{SVG}"),
     });
-    hostile["page"] = json!({"url": JS_URL, "path": format!("/{SCRIPT}"), "title": IMG, "referrer": JS_URL});
+    // The server refuses a page or landing page that is not an http(s) URL; markup inside one
+    // still reaches the dashboard.
+    let hostile_url = format!("https://evil.example/{SCRIPT}");
+    hostile["page"] = json!({"url": hostile_url, "path": format!("/{SCRIPT}"), "title": IMG, "referrer": JS_URL});
     hostile["attribution"] =
-        json!({"utm_source": SCRIPT, "utm_campaign": SVG, "utm_content": IMG, "landingPage": JS_URL});
+        json!({"utm_source": SCRIPT, "utm_campaign": SVG, "utm_content": IMG, "landingPage": hostile_url});
     let mut nameless = submission("ignored@example.com", SVG);
     nameless["fields"] = json!({"name": IMG, "phone": SCRIPT});
     nameless["sessionId"] = json!(SCRIPT);
@@ -255,7 +258,7 @@ async fn hostile_lead_fields_are_shown_as_text_and_run_nothing() {
     wait_view(&page, "Forms").await;
     page.wait_for("!!document.querySelector('[data-testid=discovered-table]')", WAIT).await;
     assert_nothing_injected(&page, "forms").await;
-    assert_visible_text(&page, "forms", &[SVG, IMG, JS_URL]).await;
+    assert_visible_text(&page, "forms", &[SVG, IMG, hostile_url.as_str()]).await;
     page.click("[data-testid=nav-overview]").await;
     wait_view(&page, "Overview").await;
     assert_nothing_injected(&page, "overview").await;

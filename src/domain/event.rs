@@ -284,6 +284,7 @@ fn parse_raw_event(
             check_value_sizes(v, &mut path)?;
         }
     }
+    super::page_urls::check(&obj).map_err(|p| EventError::invalid_member(at, p.member, p.message))?;
     let [id, event_type, timestamp, session_id, visitor_id, form_ref] = columns;
 
     let client_event_id = match id {

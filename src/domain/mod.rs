@@ -10,6 +10,7 @@ pub mod lead_rules;
 pub mod mapping;
 pub mod model;
 pub mod origin;
+pub mod page_urls;
 pub mod quality;
 pub mod redact;
 pub mod site;
