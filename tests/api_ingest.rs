@@ -570,3 +570,13 @@ async fn page_and_attribution_urls_must_be_web_urls() {
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     t.stop().await;
 }
+
+#[tokio::test]
+async fn the_nil_uuid_is_not_an_event_id() {
+    let t = spawn_app().await;
+    let (client, _) = t.create_site("example.com").await;
+    let mut e = submission("nil@example.com", "v-nil");
+    e["id"] = json!("00000000-0000-0000-0000-000000000000");
+    assert_refused(&t, &client, vec![(e, "events[0].id: is the nil UUID")]).await;
+    t.stop().await;
+}

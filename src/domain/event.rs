@@ -300,6 +300,16 @@ fn parse_raw_event(
         }
     };
 
+    // A sender whose id generator is broken sends the nil UUID for every event: taken as an
+    // id, every event after its first would be counted a duplicate and silently dropped.
+    if client_event_id.is_nil() {
+        return Err(EventError::invalid_member(
+            at,
+            "id",
+            "is the nil UUID (all zeros): give every event its own UUID (v7 preferred)",
+        ));
+    }
+
     let event_type = match event_type {
         Some(Column::Str(t)) => EventType::parse(&t).ok_or_else(|| {
             EventError::invalid_member(
