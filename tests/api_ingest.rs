@@ -580,3 +580,20 @@ async fn the_nil_uuid_is_not_an_event_id() {
     assert_refused(&t, &client, vec![(e, "events[0].id: is the nil UUID")]).await;
     t.stop().await;
 }
+
+#[tokio::test]
+async fn an_event_naming_another_site_than_its_batch_is_refused() {
+    let t = spawn_app().await;
+    let (client, _) = t.create_site("example.com").await;
+    let (other, _) = t.create_site("other.example.org").await;
+    let mut e = submission("two@example.com", "v-two");
+    e["clientId"] = json!(other);
+    assert_refused(&t, &client, vec![(e.clone(), "events[0].clientId: ")]).await;
+
+    // Repeating the batch's own clientId is fine.
+    e["clientId"] = json!(client);
+    let r = t.track_batch(ORIGIN, &client, vec![e]).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(leads(&t, &client).await.len(), 1);
+    t.stop().await;
+}

@@ -479,6 +479,25 @@ fn body_client_id(value: Option<Column<'_>>) -> Result<Option<String>, EventErro
     }
 }
 
+/// An event in a batch may repeat the batch's `clientId` (it is not stored), but one naming
+/// another site was meant for that site: storing it under the batch's would be wrong, and
+/// ignoring it would hide the sender's mistake.
+fn same_site(event: Option<&Column<'_>>, batch: Option<&str>, at: At<'_>) -> Result<(), EventError> {
+    let (Some(event), Some(batch)) = (event, batch) else { return Ok(()) };
+    match event {
+        Column::Other(Value::Null) => Ok(()),
+        Column::Str(id) if id.trim().eq_ignore_ascii_case(batch) => Ok(()),
+        Column::Str(id) => Err(EventError::invalid_member(
+            at,
+            "clientId",
+            format_args!(
+                "{id:?} differs from the batch's clientId {batch:?}: send each site's events in its own batch"
+            ),
+        )),
+        Column::Other(_) => Err(EventError::invalid_member(at, "clientId", "must be a string")),
+    }
+}
+
 fn parse_json<'de, T: Deserialize<'de>>(body: &'de [u8]) -> Result<T, EventError> {
     if body.len() > MAX_BODY_BYTES {
         return Err(EventError::TooLarge {
@@ -556,7 +575,10 @@ fn parse_batch_body(body: &[u8], now: Timestamp, ctx: &RequestContext) -> Result
         .into_iter()
         .enumerate()
         .map(|(i, e)| match e {
-            Object(Some(raw)) => parse_raw_event(raw, At::Index(i), now, ctx),
+            Object(Some(raw)) => {
+                same_site(raw.client_id.as_ref(), client_id.as_deref(), At::Index(i))?;
+                parse_raw_event(raw, At::Index(i), now, ctx)
+            }
             Object(None) => Err(EventError::invalid(At::Index(i), "each event must be a JSON object")),
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -975,7 +997,7 @@ mod tests {
         // Escaped keys, a repeated member (the last wins), and an event's own `clientId`,
         // which is not stored.
         let body = format!(
-            r#"{{"clientId":"c","events":[{{"i\u0064":"nope","id":"{ID}","type":"form_submission","clientId":"x","fie\u006cds":{{"email":"a@b.co"}},"trigger":"a","trigger":"b"}}]}}"#
+            r#"{{"clientId":"c","events":[{{"i\u0064":"nope","id":"{ID}","type":"form_submission","clientId":"c","fie\u006cds":{{"email":"a@b.co"}},"trigger":"a","trigger":"b"}}]}}"#
         );
         let parsed = parse_batch(body.as_bytes(), now(), &RequestContext::default()).unwrap();
         let e = &parsed.events[0];
