@@ -497,3 +497,25 @@ async fn a_new_password_ends_the_users_sessions() {
     assert_eq!(me().await.unwrap().status(), 401, "a session of the old password outlived it");
     assert_eq!(login("a second password").await.unwrap().status(), 200);
 }
+
+#[tokio::test]
+async fn the_csv_export_refuses_paging_and_names_its_own_parameters() {
+    let t = spawn_app().await;
+    for (query, name) in
+        [("limit=2", "limit"), ("limit=abc", "limit"), ("cursor=x", "cursor"), ("status=partial&cursor=abc", "cursor")]
+    {
+        let r = t.get(&format!("/v1/leads/export.csv?{query}")).send().await.unwrap();
+        assert_eq!(r.status(), 400, "{query}");
+        let v: Value = r.json().await.unwrap();
+        let message = v["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.starts_with(&format!("{name}: ")) && message.contains("every lead matching"), "{query}: {v}");
+    }
+    let r = t.get("/v1/leads/export.csv?sort=x").send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.unwrap();
+    let message = v["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("clientId") && !message.contains("cursor") && !message.contains("limit"), "{v}");
+    let r = t.get("/v1/leads/export.csv?status=partial").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    t.stop().await;
+}

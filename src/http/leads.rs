@@ -1,7 +1,8 @@
 //! `/v1/leads`: list with filters and cursor, get, update, delete, GDPR delete, CSV export.
 
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
@@ -78,6 +79,48 @@ pub fn parse_limit(v: &Option<String>) -> ApiResult<usize> {
 
 pub fn parse_cursor(v: &Option<String>) -> ApiResult<Option<Id>> {
     nonempty(v).map(|c| parse_id("cursor", c)).transpose()
+}
+
+/// The export's parameters: the list's filters, without its paging.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ExportQuery {
+    client_id: Option<String>,
+    status: Option<String>,
+    quality: Option<String>,
+    email: Option<String>,
+    q: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+impl From<ExportQuery> for LeadQuery {
+    fn from(e: ExportQuery) -> LeadQuery {
+        let ExportQuery { client_id, status, quality, email, q, from, to } = e;
+        LeadQuery { client_id, status, quality, email, q, from, to, cursor: None, limit: None }
+    }
+}
+
+/// Refuses the list's `cursor` and `limit` on the export, saying why: it writes every lead
+/// matching the filters, and a limit that was silently dropped would look honoured.
+struct NoPaging;
+
+impl<S: Send + Sync> FromRequestParts<S> for NoPaging {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or("");
+        match form_urlencoded::parse(query.as_bytes())
+            .find(|(name, value)| (name == "cursor" || name == "limit") && !value.is_empty())
+        {
+            Some((name, _)) => Err(ApiError::invalid_param(
+                &name,
+                "the export has no paging: it writes every lead matching the filters (clientId, status, quality, \
+                 email, q, from, to); page through /v1/leads for part of them",
+            )),
+            None => Ok(NoPaging),
+        }
+    }
 }
 
 impl LeadQuery {
@@ -172,10 +215,11 @@ async fn gdpr_delete(_: Admin, State(app): State<App>, PathParam(id): PathParam<
 /// CSV of every lead matching the filter, streamed page by page.
 async fn export_csv(
     _: Admin,
+    _: NoPaging,
     State(app): State<App>,
-    QueryParams(query): QueryParams<LeadQuery>,
+    QueryParams(query): QueryParams<ExportQuery>,
 ) -> ApiResult<Response> {
-    let filter = query.filter()?;
+    let filter = LeadQuery::from(query).filter()?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<String, std::io::Error>>(4);
     let first = export::csv_header();
     tokio::spawn(async move {
