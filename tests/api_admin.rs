@@ -403,6 +403,19 @@ async fn requests_that_do_not_fit_name_the_field_or_parameter() {
         "wrong type (a number)",
     )
     .await;
+    // serde's words for a value, without the parser's position or Rust type names.
+    let (client, _) = t.create_site("noise.example.com").await;
+    for (config, field, says) in [
+        (json!({"retentionDays": "x"}), "config.retentionDays", "expected a whole number 0 or more"),
+        (json!({"consentMode": "bogus"}), "config.consentMode", "\"bogus\" is not one of: "),
+    ] {
+        let r = t.put(&format!("/v1/clients/{client}")).json(&json!({"config": config})).send().await.unwrap();
+        assert_eq!(r.status(), 400);
+        let v: Value = r.json().await.unwrap();
+        let message = v["error"]["message"].as_str().unwrap_or_default();
+        assert_eq!(v["error"]["field"], field, "{v}");
+        assert!(message.contains(says) && !message.contains(" at line ") && !message.contains('`'), "{v}");
+    }
     let r = t.put(&format!("/v1/leads/{lead}")).json(&json!([])).send().await.unwrap();
     assert_eq!(r.status(), 400);
     let v: Value = r.json().await.unwrap();

@@ -108,9 +108,52 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {inner}"))
             }
             Category::Data if top => whole_body_error(&inner),
-            Category::Data => ApiError::Validation { field: path, message: inner.to_string() },
+            Category::Data => ApiError::Validation { field: path, message: data_message(&inner.to_string()) },
         }
     })
+}
+
+/// serde's message about a value, without what only a parser needs: the position (the
+/// field is named already), Rust type names, and the backticks around names.
+/// `unknown variant `bogus`, expected one of `a`, `b` at line 1 column 17` becomes
+/// `"bogus" is not one of: a, b`; `…, expected u32 at line 1 column 29`, `…, expected a whole
+/// number 0 or more`.
+fn data_message(text: &str) -> String {
+    let text = match text.rfind(" at line ") {
+        Some(at) if is_position(&text[at + " at line ".len()..]) => &text[..at],
+        _ => text,
+    };
+    if let Some(rest) = text.strip_prefix("unknown variant `")
+        && let Some((value, expected)) = rest.split_once('`')
+    {
+        let expected = expected.trim_start_matches(", ");
+        let names = expected.strip_prefix("expected one of ").or_else(|| expected.strip_prefix("expected "));
+        return match names {
+            Some(names) => format!("{value:?} is not one of: {}", names.replace('`', "")),
+            None => format!("{value:?} is not an accepted value"),
+        };
+    }
+    for (rust, plain) in [
+        ("u8", "a whole number 0 or more"),
+        ("u16", "a whole number 0 or more"),
+        ("u32", "a whole number 0 or more"),
+        ("u64", "a whole number 0 or more"),
+        ("usize", "a whole number 0 or more"),
+        ("i32", "a whole number"),
+        ("i64", "a whole number"),
+        ("f64", "a number"),
+    ] {
+        if let Some(start) = text.strip_suffix(rust).filter(|t| t.ends_with("expected ")) {
+            return format!("{start}{plain}");
+        }
+    }
+    text.to_string()
+}
+
+/// `N column M`, the tail of serde_json's error positions.
+fn is_position(tail: &str) -> bool {
+    let Some((line, column)) = tail.split_once(" column ") else { return false };
+    !line.is_empty() && !column.is_empty() && (line.bytes().chain(column.bytes())).all(|b| b.is_ascii_digit())
 }
 
 /// What kind of JSON value this is, for error messages.
@@ -138,7 +181,7 @@ fn whole_body_error(inner: &serde_json::Error) -> ApiError {
     if text.starts_with("invalid type") || text.starts_with("invalid length") {
         return ApiError::bad_request("invalid_body", "the body must be a JSON object");
     }
-    ApiError::bad_request("invalid_body", format!("the body is not valid: {text}"))
+    ApiError::bad_request("invalid_body", format!("the body is not valid: {}", data_message(&text)))
 }
 
 /// The field a serde message of this kind names (`unknown field `x`, expected …`), and
@@ -239,6 +282,30 @@ pub fn nonempty(v: &Option<String>) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn value_errors_lose_the_parser_noise() {
+        let cases = [
+            (
+                "invalid type: string \"x\", expected u32 at line 1 column 29",
+                "invalid type: string \"x\", expected a whole number 0 or more",
+            ),
+            (
+                "unknown variant `bogus`, expected one of `optional`, `required` at line 1 column 17",
+                "\"bogus\" is not one of: optional, required",
+            ),
+            ("unknown variant `x`, expected `only` at line 3 column 2", "\"x\" is not one of: only"),
+            (
+                "invalid value: integer `-1`, expected u32",
+                "invalid value: integer `-1`, expected a whole number 0 or more",
+            ),
+            ("must be at line 1 column x", "must be at line 1 column x"),
+            ("names the line 4 column 2 itself", "names the line 4 column 2 itself"),
+        ];
+        for (serde, ours) in cases {
+            assert_eq!(data_message(serde), ours);
+        }
+    }
 
     #[derive(serde::Deserialize, Debug)]
     #[allow(dead_code)]
