@@ -147,8 +147,7 @@ impl JournaledFile {
     pub fn open_with_capacity(data: &Path, capacity: u64) -> Result<JournaledFile, OpenError> {
         let journal_path = journal_path(data);
         let journal = lock_journal(&journal_path).map_err(|e| match e {
-            // Say which file: the journal sits beside the data file, in its directory.
-            OpenError::Io(e) => OpenError::Io(io::Error::new(e.kind(), format!("{}: {e}", journal_path.display()))),
+            OpenError::Io(e) => OpenError::Io(journal_error(&journal_path, e)),
             in_use => in_use,
         })?;
         let existed = data.exists();
@@ -215,6 +214,25 @@ pub fn recover(data: &Path) -> Result<bool, OpenError> {
 /// Opens and exclusively locks the journal, creating it if needed. Retries if the file it
 /// locked was deleted meanwhile by a process closing cleanly, so two processes never end
 /// up holding locks on two different journals of one data file.
+/// Names the journal in an error opening it. A data file that may be written can still sit
+/// in a directory that may not: the journal is made beside it, which users do not expect.
+fn journal_error(journal: &Path, e: io::Error) -> io::Error {
+    let kind = e.kind();
+    if matches!(kind, ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem) {
+        let dir = journal.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        return io::Error::new(
+            kind,
+            format!(
+                "cannot create or write the journal {} ({e}): the journal is kept beside the data file, so the \
+                 directory {} must be writable by this user, not only the data file",
+                journal.display(),
+                dir.display()
+            ),
+        );
+    }
+    io::Error::new(kind, format!("{}: {e}", journal.display()))
+}
+
 fn lock_journal(path: &Path) -> Result<File, OpenError> {
     loop {
         let created = !path.exists();
@@ -594,6 +612,19 @@ fn u32_at(b: &[u8], at: usize) -> u32 {
 mod tests {
     use super::*;
     use redb::{Database, ReadableDatabase, TableDefinition};
+
+    #[test]
+    fn a_journal_that_cannot_be_made_names_its_directory() {
+        let journal = Path::new("/srv/data/x.redb-journal");
+        let denied = journal_error(journal, io::Error::from(ErrorKind::PermissionDenied)).to_string();
+        assert!(
+            denied.contains("/srv/data/x.redb-journal") && denied.contains("directory /srv/data must be writable"),
+            "{denied}"
+        );
+        // Other failures only get the journal's name.
+        let other = journal_error(journal, io::Error::other("disk on fire")).to_string();
+        assert_eq!(other, "/srv/data/x.redb-journal: disk on fire");
+    }
 
     const T: TableDefinition<u64, &[u8]> = TableDefinition::new("t");
 
