@@ -547,3 +547,24 @@ async fn a_start_without_demo_retires_the_demo_credentials() {
     assert_eq!(status, 401);
     stop(&mut plain, base);
 }
+
+#[test]
+fn an_export_whose_reader_stops_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d.redb");
+    let (ok, _, err) = process::run(&data, &["client", "add", "--domain", "pipe.example"], None);
+    assert!(ok, "{err}");
+    // `export leads | head -1` where head is gone before the export writes.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = process::bin()
+        .arg("--data")
+        .arg(&data)
+        .args(["export", "leads"])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && stderr.is_empty(), "{:?}: {stderr}", out.status);
+}

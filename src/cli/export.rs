@@ -92,7 +92,6 @@ pub fn run(
     out: Option<PathBuf>,
     force: bool,
 ) -> anyhow::Result<()> {
-    use crate::domain::export;
     let client = client
         .map(|c| uuid::Uuid::parse_str(c.trim()).with_context(|| format!("--client {c:?} is not a clientId")))
         .transpose()?;
@@ -123,18 +122,41 @@ pub fn run(
         }
         None => None,
     };
-    let mut writer: Box<dyn Write> = match &file {
+    let writer: Box<dyn Write> = match &file {
         Some(tmp) => Box::new(std::io::BufWriter::new(tmp.as_file().try_clone()?)),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
+    let filter = queries::LeadFilter { client_id: client, ..Default::default() };
+    let n = match write_leads(writer, &source, &filter, format) {
+        // The reader of a pipe stopped (`export leads | head -1`): it has what it wanted.
+        Err(e) if out.is_none() && is_broken_pipe(&e) => return Ok(()),
+        written => written?,
+    };
+    if let (Some(tmp), Some(path)) = (file.take(), out) {
+        tmp.as_file().sync_all()?;
+        // Without --force, not over a file that appeared meanwhile either.
+        let persisted = if force { tmp.persist(&path) } else { tmp.persist_noclobber(&path) };
+        persisted.map_err(|e| open_error(&path, "writing", &e.error))?;
+        eprintln!("Exported {n} leads to {}", path.display());
+    }
+    Ok(())
+}
+
+/// Writes every lead matching `filter`; how many.
+fn write_leads(
+    mut writer: Box<dyn Write>,
+    source: &Source,
+    filter: &queries::LeadFilter,
+    format: ExportFormat,
+) -> anyhow::Result<usize> {
+    use crate::domain::export;
     if matches!(format, ExportFormat::Csv) {
         writer.write_all(export::csv_header().as_bytes())?;
     }
-    let filter = queries::LeadFilter { client_id: client, ..Default::default() };
     let mut cursor = None;
     let mut n = 0;
     loop {
-        let page = queries::list_leads(&source.begin_read()?, &filter, cursor, 500)?;
+        let page = queries::list_leads(&source.begin_read()?, filter, cursor, 500)?;
         for lead in &page.items {
             let line = match format {
                 ExportFormat::Csv => export::lead_csv(lead),
@@ -149,13 +171,9 @@ pub fn run(
         }
     }
     writer.flush()?;
-    drop(writer);
-    if let (Some(tmp), Some(path)) = (file.take(), out) {
-        tmp.as_file().sync_all()?;
-        // Without --force, not over a file that appeared meanwhile either.
-        let persisted = if force { tmp.persist(&path) } else { tmp.persist_noclobber(&path) };
-        persisted.map_err(|e| open_error(&path, "writing", &e.error))?;
-        eprintln!("Exported {n} leads to {}", path.display());
-    }
-    Ok(())
+    Ok(n)
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
 }
