@@ -279,6 +279,11 @@ fn backup_and_export_never_overwrite_the_data_file() {
     let sub = format!("{}/", dir.path().join("sub").display());
     let (ok, _, err) = process::run(&data, &["backup", "--out", &sub], None);
     assert!(!ok && err.contains("is a directory"), "{err}");
+    // A journal's name would be deleted by the next open of a data file beside it.
+    let journal = dir.path().join("x.redb-journal");
+    let (ok, _, err) = process::run(&data, &["backup", "--out", journal.to_str().unwrap()], None);
+    assert!(!ok && err.contains("ends in -journal"), "{err}");
+    assert!(!journal.exists());
     assert_eq!(std::fs::read(&data).unwrap(), before);
 }
 

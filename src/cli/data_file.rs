@@ -111,6 +111,16 @@ pub fn check_out(out: &Path, data: &Path, force: bool, what: &str, example: &str
     if same_file(out, data) {
         bail!("--out {} is the data file itself; write the {what} to another path", out.display());
     }
+    // `<data file>-journal` is the journal of the file beside it: the next open of that file
+    // applies it (or refuses it) and then deletes it.
+    if text.ends_with("-journal") {
+        bail!(
+            "--out {} ends in -journal, the name of a data file's journal, which opening the data file beside it \
+             deletes; choose another name, e.g. --out {}",
+            out.display(),
+            out.with_file_name(example).display()
+        );
+    }
     if !force && std::fs::symlink_metadata(out).is_ok() {
         bail!("{} already exists; remove it, choose another --out, or pass --force to replace it", out.display());
     }
