@@ -2,7 +2,8 @@
 //!
 //! CSV cells that a spreadsheet would run as a formula (starting with `= + - @`, tab or
 //! carriage return) get a leading apostrophe: visitor-typed text must not execute when an
-//! agency opens the export in Excel or Sheets.
+//! agency opens the export in Excel or Sheets. Control characters and bidirectional
+//! overrides are dropped from cells first (see `is_dropped`).
 
 use super::model::Lead;
 
@@ -31,8 +32,25 @@ pub const CSV_HEADER: &[&str] = &[
     "fields",
 ];
 
-/// One CSV cell, defused and quoted as needed.
+/// Characters a cell never carries: C0 controls other than tab, line feed and carriage
+/// return (NUL ends a string in some readers), and the bidirectional overrides and isolates,
+/// which make a cell display text in another order than it holds (`exe.txt` shown for
+/// `txt.exe`).
+fn is_dropped(c: char) -> bool {
+    (c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r' | '\u{7f}'))
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// One CSV cell, cleaned, defused and quoted as needed. Cleaning comes first, so a dropped
+/// character cannot hide a formula from the check.
 pub fn csv_cell(value: &str) -> String {
+    let cleaned: String;
+    let value = if value.contains(is_dropped) {
+        cleaned = value.chars().filter(|c| !is_dropped(*c)).collect();
+        &cleaned
+    } else {
+        value
+    };
     let defused =
         if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_string() };
     if defused.contains([',', '"', '\n', '\r']) { format!("\"{}\"", defused.replace('"', "\"\"")) } else { defused }
@@ -98,6 +116,21 @@ mod tests {
         assert_eq!(csv_cell("a,b"), "\"a,b\"");
         assert_eq!(csv_cell("line\nbreak"), "\"line\nbreak\"");
         assert_eq!(csv_cell("plain"), "plain");
+    }
+
+    #[test]
+    fn controls_and_bidi_overrides_are_dropped() {
+        assert_eq!(csv_cell("a\u{0}b\u{1b}[31mc\u{7}"), "ab[31mc");
+        assert_eq!(csv_cell("invoice\u{202e}fdp.exe"), "invoicefdp.exe");
+        for c in ['\u{202a}', '\u{202b}', '\u{202c}', '\u{202d}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}'] {
+            assert_eq!(csv_cell(&format!("x{c}y")), "xy", "{:?}", c);
+        }
+        // Tab, line breaks and other text stay; a formula behind a dropped character is defused.
+        assert_eq!(csv_cell("a\tb"), "a\tb");
+        assert_eq!(csv_cell("a\r\nb"), "\"a\r\nb\"");
+        assert_eq!(csv_cell("\u{200f}שלום"), "\u{200f}שלום");
+        assert_eq!(csv_cell("\u{0}=1+1"), "'=1+1");
+        assert_eq!(csv_cell("\u{202e}@SUM(A1)"), "'@SUM(A1)");
     }
 
     #[test]
