@@ -11,6 +11,7 @@
 //! ran in is still committed for the other jobs. Fatal (storage) errors abort the whole group.
 
 use redb::{Durability, WriteTransaction};
+use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -26,8 +27,14 @@ use crate::metrics::Metrics;
 /// How many jobs may wait; beyond this, callers get [`StoreError::Busy`] (HTTP 503) instead
 /// of the process growing its memory without bound.
 pub const QUEUE_CAPACITY: usize = 8192;
-/// Upper bound of events applied in one transaction, to bound commit latency.
-const MAX_EVENTS_PER_COMMIT: usize = 20_000;
+/// How many events may wait, whatever the number of jobs: a job is a whole batch of up to
+/// 50 events, and a batch of large events holds about a megabyte until it is committed, so
+/// a thousand of them queued took a gigabyte. Beyond this, [`StoreError::Busy`] too. A
+/// hundred times what the benchmark's 128 connections keep waiting.
+const MAX_QUEUED_EVENTS: usize = 5_000;
+/// Upper bound of events applied in one transaction, to bound commit latency and the memory
+/// a commit holds (with [`MAX_QUEUED_EVENTS`], what the writer holds at most).
+const MAX_EVENTS_PER_COMMIT: usize = 5_000;
 
 trait ExecJob: Send {
     /// Runs inside the group's transaction; an `Err` here is fatal for the group.
@@ -93,6 +100,8 @@ impl Job {
 /// Handle to the writer thread. Cheap to share behind an `Arc`.
 pub struct Writer {
     tx: SyncSender<Job>,
+    /// Events in jobs sent and not yet taken by the writer thread.
+    queued_events: Arc<AtomicUsize>,
     metrics: Arc<Metrics>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
@@ -105,21 +114,35 @@ impl Writer {
     pub fn spawn_with_capacity(store: Store, metrics: Arc<Metrics>, capacity: usize) -> Writer {
         let (tx, rx) = sync_channel(capacity);
         let thread_metrics = metrics.clone();
+        let queued_events = Arc::new(AtomicUsize::new(0));
+        let taken = queued_events.clone();
         let thread = std::thread::Builder::new()
             .name("crm-writer".into())
-            .spawn(move || run(store, rx, thread_metrics))
+            .spawn(move || run(store, rx, thread_metrics, taken))
             .expect("spawning the writer thread");
-        Writer { tx, metrics, thread: Mutex::new(Some(thread)) }
+        Writer { tx, queued_events, metrics, thread: Mutex::new(Some(thread)) }
     }
 
     fn submit(&self, job: Job) -> Result<()> {
+        let events = job.events();
+        let waiting = self.queued_events.fetch_add(events, Relaxed);
+        // An empty queue takes any job, so no batch is refused for ever.
+        if waiting > 0 && waiting + events > MAX_QUEUED_EVENTS {
+            self.queued_events.fetch_sub(events, Relaxed);
+            return Err(StoreError::Busy);
+        }
         match self.tx.try_send(job) {
             Ok(()) => {
                 self.metrics.writer_queue_depth.fetch_add(1, Relaxed);
                 Ok(())
             }
-            Err(TrySendError::Full(_)) => Err(StoreError::Busy),
-            Err(TrySendError::Disconnected(_)) => Err(StoreError::WriterStopped),
+            Err(e) => {
+                self.queued_events.fetch_sub(events, Relaxed);
+                match e {
+                    TrySendError::Full(_) => Err(StoreError::Busy),
+                    TrySendError::Disconnected(_) => Err(StoreError::WriterStopped),
+                }
+            }
         }
     }
 
@@ -165,7 +188,7 @@ const REOPEN_EVERY: Duration = if cfg!(test) { Duration::from_millis(50) } else 
 /// How long a reopen waits for reads still using the old handle.
 const REOPEN_WAIT: Duration = Duration::from_secs(2);
 
-fn run(store: Store, rx: Receiver<Job>, metrics: Arc<Metrics>) {
+fn run(store: Store, rx: Receiver<Job>, metrics: Arc<Metrics>, queued_events: Arc<AtomicUsize>) {
     let mut stopping = false;
     let newest = store.read(super::event_pages::newest_id);
     let mut cache = match newest {
@@ -207,6 +230,7 @@ fn run(store: Store, rx: Receiver<Job>, metrics: Arc<Metrics>) {
             }
         }
         metrics.writer_queue_depth.fetch_sub(jobs.len() as i64, Relaxed);
+        queued_events.fetch_sub(events, Relaxed);
         if jobs.iter().any(|j| matches!(j, Job::Stop)) {
             stopping = true;
         }
@@ -395,6 +419,65 @@ mod tests {
         for (i, q) in queued.into_iter().enumerate() {
             assert_eq!(q.await.unwrap().unwrap(), i);
         }
+        writer.shutdown();
+    }
+
+    /// Fifty-event batches, ready for the writer.
+    fn batch_of_fifty(client: crate::domain::model::Id) -> IngestBatch {
+        use crate::domain::enrich::RequestContext;
+        use crate::domain::lead_rules::SiteRules;
+        let events: Vec<_> = (0..50)
+            .map(|_| serde_json::json!({"id": uuid::Uuid::now_v7(), "type": "tracker_initialized", "visitorId": "v"}))
+            .collect();
+        let body = serde_json::json!({"events": events}).to_string();
+        let now = Timestamp::now();
+        let parsed = crate::domain::event::parse_batch(body.as_bytes(), now, &RequestContext::default()).unwrap();
+        let rules = SiteRules::default();
+        let events = parsed
+            .events
+            .into_iter()
+            .map(|e| super::super::ingest::PreparedEvent::new(e, client, &rules, false, now).unwrap())
+            .collect();
+        IngestBatch { client_id: client, events, crm_enabled: false }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn queued_events_are_bounded_whatever_the_number_of_jobs() {
+        let store = Store::in_memory().unwrap();
+        let writer = Arc::new(Writer::spawn(store.clone(), Arc::new(Metrics::default())));
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let (started_tx, started) = std::sync::mpsc::channel::<()>();
+        let w = writer.clone();
+        let blocked = tokio::spawn(async move {
+            w.exec(move |_| {
+                started_tx.send(()).unwrap();
+                hold.recv().unwrap();
+                Ok(())
+            })
+            .await
+        });
+        started.recv().unwrap();
+        let client = uuid::Uuid::now_v7();
+        // Far fewer jobs than the channel holds, as many events as may wait.
+        let waiting: Vec<_> = (0..MAX_QUEUED_EVENTS / 50)
+            .map(|_| {
+                let w = writer.clone();
+                let batch = batch_of_fifty(client);
+                tokio::spawn(async move { w.ingest(batch).await })
+            })
+            .collect();
+        while writer.queued_events.load(Relaxed) < MAX_QUEUED_EVENTS {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        assert!(matches!(writer.ingest(batch_of_fifty(client)).await, Err(StoreError::Busy)));
+        release.send(()).unwrap();
+        blocked.await.unwrap().unwrap();
+        for w in waiting {
+            assert_eq!(w.await.unwrap().unwrap().accepted, 50);
+        }
+        assert_eq!(writer.queued_events.load(Relaxed), 0);
+        // Taken off the queue, the events no longer count: a batch is welcome again.
+        assert_eq!(writer.ingest(batch_of_fifty(client)).await.unwrap().accepted, 50);
         writer.shutdown();
     }
 
