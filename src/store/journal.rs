@@ -559,7 +559,15 @@ impl StorageBackend for JournaledFile {
             journal.closed = true;
             match flushed {
                 Ok(()) if !journal.failed => std::fs::remove_file(&self.journal_path),
-                Ok(()) => Ok(()),
+                Ok(()) => {
+                    // Nothing is lost, but the file is not self-contained yet: whoever copies
+                    // it now (a backup of a stopped server) must take the journal too.
+                    tracing::warn!(
+                        journal = %self.journal_path.display(),
+                        "a write failed earlier (a full disk?), so the journal stays beside the data file; the next start applies it"
+                    );
+                    Ok(())
+                }
                 Err(e) => Err(e),
             }
         };

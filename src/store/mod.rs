@@ -165,6 +165,10 @@ pub fn open_database(path: &Path) -> Result<Database> {
     let mut builder = Database::builder();
     builder.set_cache_size(CACHE_BYTES);
     #[cfg(unix)]
+    let journal_found = journal::journal_path(path).exists().then(|| journal::journal_path(path));
+    #[cfg(not(unix))]
+    let journal_found: Option<PathBuf> = None;
+    #[cfg(unix)]
     let opened = match journal::JournaledFile::open(path) {
         Ok(backend) => builder.create_with_backend(backend),
         Err(journal::OpenError::InUse) => return Err(StoreError::InUse { path: path.to_path_buf() }),
@@ -177,6 +181,17 @@ pub fn open_database(path: &Path) -> Result<Database> {
     match opened {
         Ok(db) => Ok(db),
         Err(redb::DatabaseError::DatabaseAlreadyOpen) => Err(StoreError::InUse { path: path.to_path_buf() }),
+        // The journal is matched to its data file by device and inode; a backup copied over
+        // the data file in place keeps both, and the crashed server's journal then writes
+        // its pages into the copy. Say so, since the message of redb alone ("corrupted")
+        // suggests the backup is bad.
+        Err(e) if journal_found.is_some() => Err(StoreError::Storage(format!(
+            "cannot open {}: {e}. The journal {} that a server which did not stop cleanly left beside it was \
+             applied first: if a backup was copied over the data file since, the journal was not this file's. Copy \
+             the backup in again, delete the journal (or move the old data file away first), then start again",
+            path.display(),
+            journal_found.as_deref().unwrap_or(path).display()
+        ))),
         Err(e) => Err(StoreError::Storage(format!("cannot open {}: {e}", path.display()))),
     }
 }
