@@ -469,8 +469,9 @@ async fn unnamed_boxes_shared_names_shown_passwords_and_numbered_names() {
     let t = spawn_app().await;
     let client = site(&t).await;
     let body = r#"<form id="signup" action="/thanks" method="post">
+        <p>How should we contact you?</p>
+        <label><input type="radio" value="email" id="by-email"> Email</label><label><input type="radio" value="phone"> Phone</label>
         <label for="em">Email</label><input id="em" type="email">
-        <label><input type="radio" value="email"> Email</label><label><input type="radio" value="phone"> Phone</label>
         <label><input type="checkbox" id="news"> Yes, send me product updates</label>
         <label><input type="checkbox" id="terms"> I accept the terms</label>
         <div style="display:none"><label for="hp">Email</label><input type="text" name="wpforms[hp]" id="hp"></div>
@@ -484,6 +485,7 @@ async fn unnamed_boxes_shared_names_shown_passwords_and_numbered_names() {
     record_network(&page).await;
     page.goto(&format!("{site_url}/")).await;
     ready(&page).await;
+    page.click("#by-email").await;
     page.fill("#em", "fw@example.com").await;
     page.fill("#kw", "GeheimesKennwort7").await;
     page.click("#show").await;
@@ -496,11 +498,12 @@ async fn unnamed_boxes_shared_names_shown_passwords_and_numbered_names() {
 
     let lead = wait_for_lead(&t, &client, "fw@example.com", |l| l["status"] == "submitted").await;
     let fields = &lead["fields"];
-    // The honeypot and the unticked radio labelled "Email" did not blank the address.
+    // Neither the empty honeypot after it nor the ticked radio labelled "Email" before it
+    // took the address's place.
     assert_eq!(fields["email"], "fw@example.com", "{fields:#}");
     assert_eq!(fields["i_accept_the_terms"], "on", "{fields:#}");
     assert!(fields.get("yes_send_me_product_updates").is_none(), "an unticked box is not consent: {fields:#}");
-    assert!(fields.get("phone").is_none(), "no radio was picked: {fields:#}");
+    assert!(fields.get("phone").is_none(), "the unticked radio is not sent: {fields:#}");
     assert_eq!((&fields["phone_number"], &fields["company"]), (&json!("555 0100"), &json!("Acme")), "{fields:#}");
     assert_eq!((&lead["phone"], &lead["company"]), (&json!("555 0100"), &json!("Acme")), "{lead:#}");
     let sent: String = track_requests(&page)

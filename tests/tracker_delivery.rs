@@ -313,3 +313,28 @@ async fn a_queue_over_the_request_limit_is_delivered_one_event_at_a_time() {
     no_exceptions(&page);
     server.stop().await;
 }
+
+/// One event the server refuses (a value over 4 KiB, sent through the chat widget's hook,
+/// which does not cut values) refuses its whole request: the others in it are sent again
+/// one per request and stored; only the refused one is dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_refused_on_its_own_does_not_take_its_batch_with_it() {
+    let Some(chrome) = browser::Browser::launch().await else { return };
+    let t = spawn_app().await;
+    let client = site(&t).await;
+    let (site_url, _pages) = browser::serve_pages(vec![("/", page(&t, &client, "<p>hello</p>"))]).await;
+    let page = open(&chrome, &format!("{site_url}/")).await;
+    flush(&page).await;
+    // Not submissions, so both wait in the queue and go in one request.
+    page.eval(
+        "crmTracker._track('form_interaction', {trigger: 'blur', fields: {email: 'toolong@example.com', note: 'x'.repeat(5000)}}); \
+         crmTracker._track('form_interaction', {trigger: 'blur', fields: {email: 'fine@example.com'}}); crmTracker.flush()",
+    )
+    .await;
+    wait_for_lead(&t, &client, "fine@example.com", |l| l["status"] == "partial").await;
+    page.wait_for("JSON.parse(localStorage.crm_u).q.length === 0", DEADLINE).await;
+    let leads = leads(&t, &client).await;
+    assert!(leads.iter().all(|l| l["email"] != "toolong@example.com"), "{leads:#?}");
+    no_exceptions(&page);
+    t.stop().await;
+}

@@ -56,8 +56,9 @@
  * Field names: a configured field's name, else the name attribute (unless meaningless: Gravity
  * Forms' input_3, Ninja Forms' nf-field-5, Elementor's form_fields[email], Webflow's bare
  * "field", Wufoo's Field3, Google Forms' entry.123), else the label, aria-label, aria-labelledby, placeholder or id; as lower_snake_case.
- * Two fields of one name: the first with a value wins (a honeypot labelled "Email" after the
- * real one does not blank it). Values: checked boxes and radios only (named or not: an unticked
+ * Two fields of one name: an empty one never blanks the other (WPForms' hidden honeypot
+ * labelled "Email"), and a box or radio only fills a gap (a radio labelled "Email" next to the
+ * real email field). Values: checked boxes and radios only (named or not: an unticked
  * consent box of a React form is not "on"), all selected options, joined with ", "; at most
  * 1,000 characters (so ≤ 4 KiB as UTF-8, the server's limit); at most 50 fields (the server's limit).
  *
@@ -143,8 +144,9 @@
             // 2xx: stored, the events leave the queue. 408 (the upload stalled) and 429 are
             // retried like 5xx. Another 4xx refused the whole request and stored nothing: one
             // event refused on its own leaves the queue for good; several (together over
-            // 64 KiB, or one of them unreadable) go again one per request (K = 1).
-            .then(T(r => r.status - 429 && r.status - 408 && r.status < 500 ? (r.ok || !c[1] ? (P.q = P.q.filter(e => !c.includes(e)), K = 10) : K = 1, save(), F = tries = 0, send()) : fail(r)), fail)))
+            // 64 KiB, or one of them unreadable) are retried like a failure, so one per
+            // request (fail sets K = 1), and only the unreadable one is dropped.
+            .then(T(r => r.ok || !c[1] && r.status - 429 && r.status - 408 && r.status < 500 ? (P.q = P.q.filter(e => !c.includes(e)), save(), F = tries = 0, K = 10, send()) : fail(r)), fail)))
         }
       },
       track = (type, x, e) => {
@@ -163,7 +165,7 @@
       lead = (f, trig, k, s = f._crm ||= { r: {}, s: now() }, c = C.f?.find(c => is(f, c.s)),
         // getAttribute, not f.id / f.name: an <input name="id"> shadows those properties
         id = f.getAttribute("id"), nm = f.getAttribute("name"), cl = f.classList[0],
-        o = {}, p = {}, m = 0, v = "", fd = trig && new FormData(f), el, t, ph, lab, g) => {
+        o = {}, p = {}, m = 0, v = "", fd = trig && new FormData(f), el, t, ph, lab, g, b) => {
         for (el of f.elements) {
           t = el.type; g = el.name; ph = el.placeholder;
           lab = el.labels?.[0]?.textContent.replace(el.textContent, "") || el.ariaLabel || el.ariaLabelledByElements?.[0]?.textContent;
@@ -174,16 +176,19 @@
               [/^utm_/.test(g) || g == C.h ? "" : t, g, el.id, lab, ph, el.autocomplete,
                 // the type it had when first read: a password a "show password" button made text
                 el._t ||= t].join(" ").replace(/(?=[A-Z][a-z])|_/g, " ").toLowerCase()) &&
-            (o[c?.d?.find(x => is(el, x.s))?.n ||
-              ((/bo|di/.test(t) /* checkbox, radio */ || !/^(input_|nf-|entry|field\d*$)|\[/i.test(g)) && g || lab || ph || el.id).toLowerCase().match(/[\p{L}\p{N}]+/gu)?.join("_") || g || t] ||=
+            (k = c?.d?.find(x => is(el, x.s))?.n ||
+              (((b = /bo|di/.test(t)) /* checkbox, radio */ || !/^(input_|nf-|entry|field\d*$)|\[/i.test(g)) && g || lab || ph || el.id).toLowerCase().match(/[\p{L}\p{N}]+/gu)?.join("_") || g || t,
               // FormData: only checked boxes and radios, every selected option, every
               // field of a name (a phone number split over three inputs). Built only when
               // sending: each build fires the page's own `formdata` handlers, and typing
               // (which keeps values for steps a form removes) should not.
               // An unticked box or radio is "", named or not (React, Vue and Angular forms
-              // leave them unnamed; their value is "on" or the option's either way). `||=`:
-              // of fields sharing a name, the first with a value wins.
-              /bo|di/.test(t) > el.checked ? "" : g && fd ? fd.getAll(g).join(", ") : el.value)
+              // leave them unnamed; their value is "on" or the option's either way).
+
+              // Fields sharing a name: an empty one never blanks another (WPForms' hidden
+              // honeypot labelled "Email"), and a box or radio only fills a gap (a radio
+              // labelled "Email" before the real email field).
+              b && o[k] || (o[k] = (b > el.checked ? "" : g && fd ? fd.getAll(g).join(", ") : el.value) || o[k]))
         }
         o = s.r = { ...s.r, ...o };
         if (!trig) return s.d = 1;
@@ -194,7 +199,7 @@
         // a submission with the values of this form's last one is not sent again: a double
         // click, or a script that stops the submit event, validates, then calls form.submit()
         // (a partial capture of the values just submitted is not sent either)
-        (trig > "s" /* submit */ ? v != s.l && (s.l = v) : CG && PO && v != s.l && EMAIL.test(v)) && (s.d = 0, track(trig > "s" ? "form_submission" : "form_interaction", {
+        v != s.l && (trig > "s" /* submit */ ? s.l = v : CG && PO && EMAIL.test(v)) && (s.d = 0, track(trig > "s" ? "form_submission" : "form_interaction", {
           formId: c?.i || id || nm,
           formName: nm, formClass: cl,
           formStartedAt: s.s, trigger: trig, fields: p, formProgress: m
