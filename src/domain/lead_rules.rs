@@ -147,6 +147,18 @@ pub fn candidate(event: &TrackEvent, rules: &SiteRules) -> Option<LeadCandidate>
     if !has_email && status != LeadStatus::Submitted {
         return None;
     }
+    // A submission that neither reaches nor names anyone, brings no message and holds no
+    // value of more than one word is a setting, not a lead: a theme picker's "dark", a
+    // language switch, a star rating. (A message of one word still is one, and so is an
+    // address the page's own check may refuse: "tim@exmaple".)
+    let person =
+        [LeadAttr::Email, LeadAttr::Phone, LeadAttr::Name, LeadAttr::FirstName, LeadAttr::LastName, LeadAttr::Message];
+    if form_id.is_none()
+        && !person.iter().any(|a| contact.contains_key(a))
+        && !event.fields.values().map(|v| v.trim()).any(|v| v.contains(char::is_whitespace) || v.contains('@'))
+    {
+        return None;
+    }
 
     let mut spam_reasons = Vec::new();
     if let Some(honeypot) = &rules.honeypot_field
@@ -642,6 +654,21 @@ mod tests {
         let lead = new_lead(&candidate(&e, &rules).unwrap(), Uuid::nil(), Uuid::nil(), Timestamp(T0));
         assert_eq!(lead.quality_reasons, vec![quality::NO_CONTACT_DATA]);
         assert_eq!(lead.quality, LeadQuality::Low);
+    }
+
+    #[test]
+    fn settings_forms_make_no_lead_but_a_message_of_one_word_does() {
+        let rules = SiteRules::default();
+        for fields in
+            [json!({"theme": "dark"}), json!({"theme": "dark", "compact": "1"}), json!({"lang": "de", "rating": "5"})]
+        {
+            let e = event(json!({"type": "form_submission", "fields": fields}));
+            assert!(candidate(&e, &rules).is_none(), "{fields}");
+        }
+        for fields in [json!({"message": "hello"}), json!({"feedback": "Great work"}), json!({"name": "Ada"})] {
+            let e = event(json!({"type": "form_submission", "fields": fields}));
+            assert!(candidate(&e, &rules).is_some(), "{fields}");
+        }
     }
 
     #[test]
