@@ -471,9 +471,25 @@ fn join_dialling_codes(phone: &mut String, fields: &BTreeMap<String, String>) {
     if let Some(area) = code_of(DiallingCode::Area) {
         *phone = format!("{area} {}", phone.trim());
     }
-    if let Some(country) = code_of(DiallingCode::Country) {
+    // A field holding nothing but a dialling code (`+49`, `DE (+49)`) is the country code
+    // whatever its label says (Ländervorwahl, indicatif, prefijo…).
+    let country = code_of(DiallingCode::Country).or_else(|| fields.values().find_map(|v| bare_country_code(v)));
+    if let Some(country) = country {
         *phone = format!("{country} {}", phone.trim());
     }
+}
+
+/// `+49`, or `DE (+49)` / `Germany +49` (a country select's option): the code, if the value
+/// is one and nothing more.
+fn bare_country_code(value: &str) -> Option<String> {
+    let value = value.trim();
+    let at = value.find('+')?;
+    let digits: String = value[at + 1..].chars().take_while(char::is_ascii_digit).collect();
+    let rest = value[at + 1 + digits.len()..].trim_start_matches(')').trim();
+    let before = value[..at].trim().trim_end_matches('(').trim();
+    let label_like = before.chars().all(|c| c.is_alphabetic() || c == ' ') && before.chars().count() <= 40;
+    // Country codes have one to three digits.
+    (!digits.is_empty() && digits.len() <= 3 && rest.is_empty() && label_like).then(|| format!("+{digits}"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -760,6 +776,15 @@ mod tests {
             Some("+44 20 7946 0958")
         );
         assert_eq!(phone(&[("country_code", ""), ("phone", "151 23456787")]).as_deref(), Some("151 23456787"));
+        // Labelled in another language: the value alone says it is a dialling code.
+        assert_eq!(
+            phone(&[("ländervorwahl", "+49"), ("telefon", "151 23456788")]).as_deref(),
+            Some("+49 151 23456788")
+        );
+        assert_eq!(phone(&[("pays", "France (+33)"), ("tel", "6 12 34 56 78")]).as_deref(), Some("+33 6 12 34 56 78"));
+        // Not a code: a sum, a phone number of its own, a code inside text.
+        assert_eq!(phone(&[("budget", "+5000"), ("phone", "555 0101")]).as_deref(), Some("555 0101"));
+        assert_eq!(phone(&[("note", "call +49 later"), ("phone", "555 0101")]).as_deref(), Some("555 0101"));
     }
 
     #[test]
