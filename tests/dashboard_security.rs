@@ -309,7 +309,7 @@ async fn csv_export_of_the_current_filter_defuses_formulas() {
     let mut formula = submission("formula@example.com", "v1");
     formula["fields"] = json!({
         "email": "formula@example.com", "name": "=HYPERLINK(\"http://x\")",
-        "company": "+SUM(A1:A2)", "message": "@cmd|' /C calc'!A0", "phone": "-1+1",
+        "company": "+SUM(A1:A2)", "message": "@cmd|' /C calc'!A0", "phone": "-1+1555010",
     });
     let partial = interaction("partial@example.com", "v2");
     let r = t.track_batch(ORIGIN, &client, vec![formula, partial]).await;
@@ -369,7 +369,7 @@ async fn csv_export_of_the_current_filter_defuses_formulas() {
     assert_eq!(cell("name"), "'=HYPERLINK(\"http://x\")");
     assert_eq!(cell("company"), "'+SUM(A1:A2)");
     assert_eq!(cell("message"), "'@cmd|' /C calc'!A0");
-    assert_eq!(cell("phone"), "'-1+1");
+    assert_eq!(cell("phone"), "'-1+1555010");
     for row in &rows {
         for c in row {
             assert!(!c.starts_with(['=', '+', '-', '@']), "formula cell {c:?}");

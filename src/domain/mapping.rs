@@ -404,6 +404,10 @@ fn set_from(contact: &mut Contact, attr: LeadAttr, out: Transformed) {
     }
 }
 
+/// Fewest digits a value named like a phone needs to be taken as the lead's phone
+/// (`1-800-FLOWERS` has four).
+const MIN_PHONE_DIGITS: usize = 4;
+
 /// Picks contact attributes. Configured mappings win; heuristics fill what is left; an
 /// email-shaped value in an unnamed field (`input_3`) is taken as the email last.
 pub fn extract_contact(fields: &BTreeMap<String, String>, rules: &[FieldRule]) -> Contact {
@@ -428,6 +432,10 @@ pub fn extract_contact(fields: &BTreeMap<String, String>, rules: &[FieldRule]) -
         let Some((attr, found)) = LeadAttr::match_field_name(name) else {
             continue;
         };
+        // A phone without digits is the option of a "contact me by" radio labelled Phone.
+        if attr == LeadAttr::Phone && value.chars().filter(char::is_ascii_digit).count() < MIN_PHONE_DIGITS {
+            continue;
+        }
         let better = match (contact.contains_key(&attr), strength.get(&attr)) {
             (false, _) => true,
             // Set by a configured mapping: the site owner's word stands.
@@ -776,6 +784,9 @@ mod tests {
             Some("+44 20 7946 0958")
         );
         assert_eq!(phone(&[("country_code", ""), ("phone", "151 23456787")]).as_deref(), Some("151 23456787"));
+        // A radio labelled Phone ("contact me by: phone") is no number.
+        assert_eq!(phone(&[("phone", "phone")]), None);
+        assert_eq!(phone(&[("phone", "1-800-FLOWERS")]).as_deref(), Some("1-800-FLOWERS"));
         // Labelled in another language: the value alone says it is a dialling code.
         assert_eq!(
             phone(&[("ländervorwahl", "+49"), ("telefon", "151 23456788")]).as_deref(),
