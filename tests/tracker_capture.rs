@@ -601,7 +601,7 @@ async fn configured_form_carries_its_form_id() {
     assert_eq!(r.status(), 201);
     // Meaningless names: only the configured field says which one is the email.
     let body = format!(
-        r#"<form class="quote-form" id="form-42"><input id="q1" name="q1" type="text">
+        r#"<form class="quote-form" id="form-42"><label><input type="checkbox"> Send me news</label><input id="q1" name="q1" type="text">
           <input id="q2" name="q2" aria-label="Your name"><button id="send">Send</button></form>
           <form id="other"><label>Email <input type="email" name="email"></label><button id="send2">Go</button></form>{}"#,
         ajax("form")
@@ -617,7 +617,9 @@ async fn configured_form_carries_its_form_id() {
     let leads = wait_for_leads(&t, &client, 2).await;
     let lead = lead_by_email(&leads, "configured@example.com");
     assert_eq!(lead["formId"], form_id, "{lead:#}");
+    // The unticked box before it (unconfigured) neither blanks the configured field nor is sent.
     assert_eq!(lead["fields"]["email"], "configured@example.com");
+    assert!(lead["fields"].get("send_me_news").is_none(), "{lead:#}");
     let other = lead_by_email(&leads, "unconfigured@example.com");
     assert!(other["formId"].is_null(), "an unconfigured form has no formId: {other:#}");
     assert_eq!(other["formRef"], "other");

@@ -139,7 +139,9 @@
       // text/plain;charset=UTF-8: no CORS preflight.
       send = (b, c, body) => {
         if (b || !F) {
-          body = JSON.stringify({ clientId: C.c, events: c = P.q.slice(0, K) });
+          // a beacon always carries the 10 oldest: the page is going, and the submission
+          // just made must not wait behind a retry's one-event requests
+          body = JSON.stringify({ clientId: C.c, events: c = P.q.slice(0, b ? 10 : K) });
           c[0] && (b ? N.sendBeacon(URL_, body) : (F = 1, fetch(URL_, { method: "POST", keepalive: 1, body })
             // 2xx: stored, the events leave the queue. 408 (the upload stalled) and 429 are
             // retried like 5xx. Another 4xx refused the whole request and stored nothing: one
@@ -167,7 +169,9 @@
         id = f.getAttribute("id"), nm = f.getAttribute("name"), cl = f.classList[0],
         o = {}, p = {}, m = 0, v = "", fd = trig && new FormData(f), el, t, ph, lab, g, b) => {
         for (el of f.elements) {
-          t = el.type; g = el.name; ph = el.placeholder;
+          // b: a checkbox or radio (set for every field: a configured field's name skips
+          // the naming below, which must not leave b from the field before)
+          t = el.type; g = el.name; ph = el.placeholder; b = /bo|di/.test(t);
           lab = el.labels?.[0]?.textContent.replace(el.textContent, "") || el.ariaLabel || el.ariaLabelledByElements?.[0]?.textContent;
           !is(el, "[data-crm-ignore]") &&
             // types button, fieldset, file, hidden, image, object/output, password, submit, search,
@@ -177,7 +181,7 @@
                 // the type it had when first read: a password a "show password" button made text
                 el._t ||= t].join(" ").replace(/(?=[A-Z][a-z])|_/g, " ").toLowerCase()) &&
             (k = c?.d?.find(x => is(el, x.s))?.n ||
-              (((b = /bo|di/.test(t)) /* checkbox, radio */ || !/^(input_|nf-|entry|field\d*$)|\[/i.test(g)) && g || lab || ph || el.id).toLowerCase().match(/[\p{L}\p{N}]+/gu)?.join("_") || g || t,
+              ((b /* checkbox, radio */ || !/^(input_|nf-|entry|field\d*$)|\[/i.test(g)) && g || lab || ph || el.id).toLowerCase().match(/[\p{L}\p{N}]+/gu)?.join("_") || g || t,
               // FormData: only checked boxes and radios, every selected option, every
               // field of a name (a phone number split over three inputs). Built only when
               // sending: each build fires the page's own `formdata` handlers, and typing
