@@ -92,7 +92,9 @@ impl Job {
     fn events(&self) -> usize {
         match self {
             Job::Ingest(batch, _) => batch.events.len(),
-            _ => 1,
+            Job::Exec(_) => 1,
+            // Sent by shutdown() straight into the channel, never counted in.
+            Job::Stop => 0,
         }
     }
 }
