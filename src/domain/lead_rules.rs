@@ -125,6 +125,16 @@ pub fn is_not_a_lead_form(fields: &BTreeMap<String, String>) -> bool {
     all_in(SHOP_AND_SEARCH_FIELDS) && !fields.values().any(|v| email::normalize(v).is_some())
 }
 
+/// A value a settings form holds: one short word or number (`dark`, `de`, `5`), not an
+/// address, a number someone could be called on (`015112345678` under a name the mapping
+/// does not know, like `whatsapp`), a web address or words.
+fn is_setting_value(value: &str) -> bool {
+    let v = value.trim();
+    v.chars().count() <= 24
+        && v.chars().filter(char::is_ascii_digit).count() <= 4
+        && !v.chars().any(|c| c.is_whitespace() || matches!(c, '@' | '/' | ':' | '.'))
+}
+
 /// Decides whether an event makes a lead, and with what.
 pub fn candidate(event: &TrackEvent, rules: &SiteRules) -> Option<LeadCandidate> {
     let (status, source) = match event.event_type {
@@ -147,15 +157,22 @@ pub fn candidate(event: &TrackEvent, rules: &SiteRules) -> Option<LeadCandidate>
     if !has_email && status != LeadStatus::Submitted {
         return None;
     }
-    // A submission that neither reaches nor names anyone, brings no message and holds no
-    // value of more than one word is a setting, not a lead: a theme picker's "dark", a
+    // A submission that neither reaches nor names anyone, brings no company or message and
+    // holds only one-word values is a setting, not a lead: a theme picker's "dark", a
     // language switch, a star rating. (A message of one word still is one, and so is an
     // address the page's own check may refuse: "tim@exmaple".)
-    let person =
-        [LeadAttr::Email, LeadAttr::Phone, LeadAttr::Name, LeadAttr::FirstName, LeadAttr::LastName, LeadAttr::Message];
+    let person = [
+        LeadAttr::Email,
+        LeadAttr::Phone,
+        LeadAttr::Name,
+        LeadAttr::FirstName,
+        LeadAttr::LastName,
+        LeadAttr::Company,
+        LeadAttr::Message,
+    ];
     if form_id.is_none()
         && !person.iter().any(|a| contact.contains_key(a))
-        && !event.fields.values().map(|v| v.trim()).any(|v| v.contains(char::is_whitespace) || v.contains('@'))
+        && event.fields.values().all(|v| is_setting_value(v))
     {
         return None;
     }
@@ -337,8 +354,11 @@ pub fn new_lead(candidate: &LeadCandidate, client_id: Id, lead_id: Id, now: Time
 /// queued partial the browser sent late) and a partial reaching a submitted lead (what the
 /// visitor typed is not what they sent) may fill what the lead lacks, never overwrite it.
 pub fn merge(lead: &mut Lead, candidate: &LeadCandidate, now: Timestamp) {
-    let fill_only = lead.last_interaction_at.is_some_and(|last| candidate.at < last)
-        || (candidate.status == LeadStatus::Partial && lead.status == LeadStatus::Submitted);
+    // A candidate that raises the status (the submission of what was a partial lead) brings
+    // what was sent, which beats what was typed, however late it arrives.
+    let fill_only = candidate.status.rank() <= lead.status.rank()
+        && (lead.last_interaction_at.is_some_and(|last| candidate.at < last)
+            || (candidate.status == LeadStatus::Partial && lead.status == LeadStatus::Submitted));
     // `source` stays how the lead first arrived, so partial → submitted conversion can be
     // measured later.
     if candidate.status.rank() > lead.status.rank() {
@@ -620,6 +640,17 @@ mod tests {
             "fields": {"email": "ada@example.org", "message": "First try"}}));
         merge(&mut lead, &candidate(&older, &rules).unwrap(), Timestamp(T0 + HOUR));
         assert_eq!(lead.message.as_deref(), Some("Hi"));
+        // A submission arriving after a partial typed later still brings what was sent.
+        let typed = event(json!({"type": "form_interaction", "visitorId": "w", "timestamp": at(T0 + HOUR),
+            "fields": {"email": "grace@example.org", "name": "Gr"}}));
+        let mut upgraded =
+            new_lead(&candidate(&typed, &rules).unwrap(), Uuid::nil(), Uuid::nil(), Timestamp(T0 + HOUR));
+        let late_submission = event(json!({"type": "form_submission", "visitorId": "w", "timestamp": at(T0),
+            "fields": {"email": "grace@example.org", "name": "Grace Hopper"}}));
+        merge(&mut upgraded, &candidate(&late_submission, &rules).unwrap(), Timestamp(T0 + 2 * HOUR));
+        assert_eq!(upgraded.status, LeadStatus::Submitted);
+        assert_eq!(upgraded.name.as_deref(), Some("Grace Hopper"));
+
         let newer = event(json!({"type": "form_submission", "visitorId": "v", "timestamp": at(T0 + 2 * HOUR),
             "fields": {"email": "ada@example.org", "message": "Second thoughts"}}));
         merge(&mut lead, &candidate(&newer, &rules).unwrap(), Timestamp(T0 + 2 * HOUR));
@@ -665,7 +696,14 @@ mod tests {
             let e = event(json!({"type": "form_submission", "fields": fields}));
             assert!(candidate(&e, &rules).is_none(), "{fields}");
         }
-        for fields in [json!({"message": "hello"}), json!({"feedback": "Great work"}), json!({"name": "Ada"})] {
+        for fields in [
+            json!({"message": "hello"}),
+            json!({"feedback": "Great work"}),
+            json!({"name": "Ada"}),
+            json!({"company": "Acme"}),
+            json!({"whatsapp": "+4915112345678"}),
+            json!({"website": "https://acme.example"}),
+        ] {
             let e = event(json!({"type": "form_submission", "fields": fields}));
             assert!(candidate(&e, &rules).is_some(), "{fields}");
         }
