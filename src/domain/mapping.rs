@@ -480,10 +480,25 @@ fn join_dialling_codes(phone: &mut String, fields: &BTreeMap<String, String>) {
         *phone = format!("{area} {}", phone.trim());
     }
     // A field holding nothing but a dialling code (`+49`, `DE (+49)`) is the country code
-    // whatever its label says (Ländervorwahl, indicatif, prefijo…).
-    let country = code_of(DiallingCode::Country).or_else(|| fields.values().find_map(|v| bare_country_code(v)));
-    if let Some(country) = country {
-        *phone = format!("{country} {}", phone.trim());
+    // whatever its label says (Ländervorwahl, indicatif, prefijo…): if it is the only one,
+    // and not a field the mapping took for something else (a "+1" vote is no country).
+    let bare = || {
+        let mut codes = fields
+            .iter()
+            .filter(|(name, _)| LeadAttr::match_field_name(name).is_none())
+            .filter_map(|(_, v)| bare_country_code(v));
+        let first = codes.next();
+        if codes.next().is_some() { None } else { first }
+    };
+    if let Some(country) = code_of(DiallingCode::Country).or_else(bare) {
+        // The national number's trunk 0 goes with the country code (0151… is +49 151…),
+        // except in Italy, whose numbers keep it.
+        let national = phone.trim();
+        let national = match national.strip_prefix('0') {
+            Some(rest) if country != "+39" && !rest.starts_with('0') => rest,
+            _ => national,
+        };
+        *phone = format!("{country} {national}");
     }
 }
 
@@ -532,10 +547,14 @@ impl DiallingCode {
         if digits.is_empty() || digits.len() > 6 || !digits.chars().all(|c| c.is_ascii_digit()) {
             return None;
         }
-        Some(match self {
-            DiallingCode::Country => format!("+{}", digits.trim_start_matches('0')),
-            DiallingCode::Area => digits,
-        })
+        match self {
+            // `0049` is `+49`; nothing left (`0`, `00`) is no code.
+            DiallingCode::Country => {
+                let code = digits.trim_start_matches('0');
+                (!code.is_empty()).then(|| format!("+{code}"))
+            }
+            DiallingCode::Area => Some(digits),
+        }
     }
 }
 
@@ -784,6 +803,13 @@ mod tests {
             Some("+44 20 7946 0958")
         );
         assert_eq!(phone(&[("country_code", ""), ("phone", "151 23456787")]).as_deref(), Some("151 23456787"));
+        // The trunk 0 goes with the country code (not in Italy); an empty code adds nothing;
+        // a "+1" the mapping took for something else is no country code.
+        assert_eq!(phone(&[("country_code", "+49"), ("phone", "0151 2345678")]).as_deref(), Some("+49 151 2345678"));
+        assert_eq!(phone(&[("country_code", "+39"), ("phone", "06 1234 5678")]).as_deref(), Some("+39 06 1234 5678"));
+        assert_eq!(phone(&[("country_code", "00"), ("phone", "0151 2345678")]).as_deref(), Some("0151 2345678"));
+        assert_eq!(phone(&[("message", "+1"), ("phone", "202 555 0101")]).as_deref(), Some("202 555 0101"));
+        assert_eq!(phone(&[("a", "+1"), ("b", "+44"), ("phone", "202 555 0101")]).as_deref(), Some("202 555 0101"));
         // A radio labelled Phone ("contact me by: phone") is no number.
         assert_eq!(phone(&[("phone", "phone")]), None);
         assert_eq!(phone(&[("phone", "1-800-FLOWERS")]).as_deref(), Some("1-800-FLOWERS"));
