@@ -24,6 +24,9 @@ pub fn router() -> Router<App> {
     Router::new().route("/v1/admin/backup", get(download))
 }
 
+/// Random characters at the end of a copy's directory name.
+const COPY_RANDOM_CHARS: usize = 6;
+
 /// Free space the live database keeps beyond the copy: its own next commits and growth.
 const SPARE_BYTES: u64 = 64 * 1024 * 1024;
 
@@ -44,7 +47,13 @@ pub fn remove_stale_copies(data: &Path) {
     let prefix = copy_prefix(data);
     let Ok(entries) = std::fs::read_dir(data_dir(data)) else { return };
     for entry in entries.flatten() {
-        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+        // The prefix, then tempfile's six random characters: `crm.redb-old`'s copies
+        // (`….crm.redb-old-XXXXXX`) share the prefix of `crm.redb`'s but not the length.
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let ours = name
+            .strip_prefix(&prefix)
+            .is_some_and(|rest| rest.len() == COPY_RANDOM_CHARS && rest.chars().all(|c| c.is_ascii_alphanumeric()));
+        if ours {
             match std::fs::remove_dir_all(entry.path()) {
                 Ok(()) => {
                     tracing::info!(path = %entry.path().display(), "removed a backup copy left by a stopped server")
@@ -65,8 +74,11 @@ async fn download(_: Admin, State(app): State<App>) -> ApiResult<Response> {
     {
         return Err(no_room(size, free));
     }
-    let tmp =
-        tempfile::Builder::new().prefix(&copy_prefix(&app.config.data)).tempdir_in(&dir).map_err(ApiError::internal)?;
+    let tmp = tempfile::Builder::new()
+        .prefix(&copy_prefix(&app.config.data))
+        .rand_bytes(COPY_RANDOM_CHARS)
+        .tempdir_in(&dir)
+        .map_err(ApiError::internal)?;
     let path = tmp.path().join("backup.redb");
     let db = app.store.database()?;
     let copy_path = path.clone();
@@ -117,15 +129,18 @@ mod tests {
     fn a_start_removes_only_its_own_data_files_leftover_copies() {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("crm.redb");
-        let own = dir.path().join(".crm-backup-stream-crm.redb-a1b2");
-        let other = dir.path().join(".crm-backup-stream-shop.redb-c3d4");
-        for d in [&own, &other] {
+        let own = dir.path().join(".crm-backup-stream-crm.redb-a1b2c3");
+        let other = dir.path().join(".crm-backup-stream-shop.redb-c3d4e5");
+        // The copy of a data file whose name begins like this one's.
+        let longer = dir.path().join(".crm-backup-stream-crm.redb-old-f6g7h8");
+        for d in [&own, &other, &longer] {
             std::fs::create_dir(d).unwrap();
             std::fs::write(d.join("backup.redb"), b"copy").unwrap();
         }
         remove_stale_copies(&data);
         assert!(!own.exists(), "this data file's leftover copy is removed");
         assert!(other.exists(), "another server's copy (maybe being streamed) is left alone");
+        assert!(longer.exists(), "crm.redb-old's copy is not crm.redb's");
     }
 
     #[test]
