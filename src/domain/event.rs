@@ -340,13 +340,18 @@ fn parse_raw_event(
 
     let session_id = text_column(session_id, at, "sessionId", MAX_ID_LEN)?;
     let visitor_id = text_column(visitor_id, at, "visitorId", MAX_ID_LEN)?;
-    let form_ref = text_column(form_ref, at, "formId", 256)?;
+    let mut form_ref = text_column(form_ref, at, "formId", 256)?;
     let mut form_selector = optional_text(form_selector, at, "formSelector", 512)?;
     if form_parts {
         let form_name = optional_text(form_name, at, "formName", 256)?;
         let form_class = optional_text(form_class, at, "formClass", 256)?;
         obj.remove("formName");
         obj.remove("formClass");
+        // The tracker leaves formId out when the form has only a name: the name is its id
+        // then (a byte of its budget).
+        if form_ref.is_none() {
+            form_ref.clone_from(&form_name);
+        }
         if form_selector.is_none() {
             form_selector =
                 form_selector::derive(form_ref.as_deref(), form_name.as_deref(), form_class.as_deref(), true);

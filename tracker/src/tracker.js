@@ -46,8 +46,9 @@
  *    timestamp (ms since 1970), sessionId, visitorId (also UUID v7),
  *    page: location.href, attribution: {landingPage, referrer} of the first visit (the server
  *    drops a referrer from the landing page's own site),
- *    formId (the configured form's id, else the form's id or name attribute; none for a form
- *    with neither: its position on the page would change with the page), formName (its name
+ *    formId (the configured form's id, else the form's id; the server takes formName when it is
+ *    left out; none for a form with neither: its position on the page would change with the
+ *    page), formName (its name
  *    attribute or null), formClass (its first class; the server makes the form's selector from
  *    formId, formName and formClass, so no CSS escaping is shipped here),
  *    formStartedAt (ms), trigger ("submit" | "blur" | "click" | "pagehide"),
@@ -141,7 +142,7 @@
         if (b || !F) {
           // a beacon always carries the 10 oldest: the page is going, and the submission
           // just made must not wait behind a retry's one-event requests
-          body = JSON.stringify({ clientId: C.c, events: c = P.q.slice(0, b ? 10 : K) });
+          body = JSON.stringify({ clientId: C.c, events: c = P.q.slice(0, b * 10 || K) });
           c[0] && (b ? N.sendBeacon(URL_, body) : (F = 1, fetch(URL_, { method: "POST", keepalive: 1, body })
             // 2xx: stored, the events leave the queue. 408 (the upload stalled) and 429 are
             // retried like 5xx. Another 4xx refused the whole request and stored nothing: one
@@ -204,7 +205,7 @@
         // click, or a script that stops the submit event, validates, then calls form.submit()
         // (a partial capture of the values just submitted is not sent either)
         v != s.l && (trig > "s" /* submit */ ? s.l = v : CG && PO && EMAIL.test(v)) && (s.d = 0, track(trig > "s" ? "form_submission" : "form_interaction", {
-          formId: c?.i || id || nm,
+          formId: c?.i || id,
           formName: nm, formClass: cl,
           formStartedAt: s.s, trigger: trig, fields: p, formProgress: m
         }))
@@ -236,7 +237,9 @@
     // the form cannot be known (the button may as well add a guest, apply a coupon or go to
     // the next step), so once the click is over the form is captured as partial ("click"),
     // with every field: unless the submit did follow, and sent these very values (s.l).
-    on("click", e => (e = is(e, "button,input"))?.type == "submit" && (e = e.form) && setTimeout(T(() => lead(e, "click"))));
+    // (A submit button outside any form, a React button with no type, has no form: lead(null)
+    // throws inside T, which swallows it, as it does every error.)
+    on("click", e => (e = is(e, "button,input"))?.type == "submit" && setTimeout(T(() => lead(e.form, "click"))));
     on("input", e => e.form && lead(e.form));
     on("change", e => e.form && EMAIL.test(e.value) && lead(e.form, "blur"));
     on("visibilitychange", () => D.hidden && ([...D.forms].map(f => f._crm?.d && lead(f, "pagehide")), send(1)));
