@@ -80,6 +80,34 @@ impl Server {
     }
 }
 
+/// A server on an address and data file it can be started on again, one site, and two
+/// pages of that site (`/` and `/next`) served from another origin.
+struct Restartable {
+    _dir: tempfile::TempDir,
+    data: PathBuf,
+    addr: SocketAddr,
+    server: Server,
+    client: String,
+    site_url: String,
+    _pages: tokio::task::JoinHandle<()>,
+}
+
+impl Restartable {
+    async fn with_pages(first: &str, next: &str) -> Restartable {
+        let dir = tempfile::tempdir().unwrap();
+        let data: PathBuf = dir.path().join("data.redb");
+        let addr = free_addr().await;
+        let server = Server::start(addr, &data).await;
+        let client = server.create_site().await;
+        let (site_url, pages) = browser::serve_pages(vec![
+            ("/", page_with(&server.base, &client, "", first)),
+            ("/next", page_with(&server.base, &client, "", next)),
+        ])
+        .await;
+        Restartable { _dir: dir, data, addr, server, client, site_url, _pages: pages }
+    }
+}
+
 async fn free_addr() -> SocketAddr {
     TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap()
 }
@@ -112,17 +140,8 @@ const AJAX_PAGE: &str = r#"<form id="later"><label>Email <input type="email" nam
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_down_then_back_gets_each_event_exactly_once() {
     let Some(chrome) = browser::Browser::launch().await else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let data: PathBuf = dir.path().join("data.redb");
-    let addr = free_addr().await;
-    let server = Server::start(addr, &data).await;
-    let client = server.create_site().await;
-    let base = server.base.clone();
-    let (site_url, _pages) = browser::serve_pages(vec![
-        ("/", page_with(&base, &client, "", FORM_PAGE)),
-        ("/next", page_with(&base, &client, "", AJAX_PAGE)),
-    ])
-    .await;
+    let Restartable { _dir, data, addr, server, client, site_url, _pages } =
+        Restartable::with_pages(FORM_PAGE, AJAX_PAGE).await;
 
     let page = chrome.new_page().await;
     record_network(&page).await;
@@ -266,17 +285,8 @@ const LONG_FORM_PAGE: &str = r#"<form id="long"><label>Email <input type="email"
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_queue_over_the_request_limit_is_delivered_one_event_at_a_time() {
     let Some(chrome) = browser::Browser::launch().await else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let data: PathBuf = dir.path().join("data.redb");
-    let addr = free_addr().await;
-    let server = Server::start(addr, &data).await;
-    let client = server.create_site().await;
-    let base = server.base.clone();
-    let (site_url, _pages) = browser::serve_pages(vec![
-        ("/", page_with(&base, &client, "", LONG_FORM_PAGE)),
-        ("/next", page_with(&base, &client, "", "<p>next</p>")),
-    ])
-    .await;
+    let Restartable { _dir, data, addr, server, client, site_url, _pages } =
+        Restartable::with_pages(LONG_FORM_PAGE, "<p>next</p>").await;
     let page = chrome.new_page().await;
     page.goto(&format!("{site_url}/")).await;
     ready(&page).await;

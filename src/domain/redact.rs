@@ -185,13 +185,14 @@ fn is_known_safe(name: &str) -> bool {
 /// Names written as one word that are still sensitive (`creditcardnumber`, `socialsecurity`,
 /// `userpassword`), found inside the name's words joined (`mot_de_passe` → `motdepasse`).
 /// Only words no ordinary name contains: `pass` is not here, or `passenger` would match.
+/// Passwords, card numbers, security codes and expiry dates, in English and in the other
+/// languages' spellings that ASCII can write.
 const SENSITIVE_JOINED: &[&str] = &[
     "password",
     "passwort",
     "passphrase",
     "kennwort",
     "contrasena",
-    "contraseña",
     "wachtwoord",
     "motdepasse",
     "creditcard",
@@ -200,8 +201,38 @@ const SENSITIVE_JOINED: &[&str] = &[
     "securitycode",
     "passport",
     "reisepass",
-    // The same in other languages, as the tracker names a field after its label when the
-    // name says nothing: Japanese, Chinese, Korean, Turkish, Hungarian passwords;
+    "jelszo",
+    "tarjeta",
+    "kreditkarte",
+    "kartenummer",
+    "numerodecarte",
+    "cartebancaire",
+    "cartedecredit",
+    "cartao",
+    "cartadicredito",
+    "kaartnummer",
+    "pruefziffer",
+    "pruefnummer",
+    "cryptogramme",
+    "sicherheitscode",
+    "codigodeseguridad",
+    "codicedisicurezza",
+    "expiry",
+    "expiration",
+    "ablaufdatum",
+    "gueltigbis",
+    "gultigbis",
+    "datedexpiration",
+    "validade",
+];
+
+/// [`SENSITIVE_JOINED`] written with letters beyond ASCII: German, French, Spanish and
+/// Portuguese spellings, and the Japanese, Chinese, Korean, Turkish and Hungarian words a
+/// field's label gives it (the tracker names a field after its label when its name says
+/// nothing). Apart, so the allocation-free path for ASCII names, which no such word can
+/// match, does not look for them.
+const SENSITIVE_JOINED_UNICODE: &[&str] = &[
+    "contraseña",
     "パスワード",
     "暗証番号",
     "密码",
@@ -209,50 +240,36 @@ const SENSITIVE_JOINED: &[&str] = &[
     "비밀번호",
     "şifre",
     "jelszó",
-    "jelszo",
-    // card numbers;
-    "tarjeta",
-    "kreditkarte",
-    "kartenummer",
-    "numerodecarte",
     "numérodecarte",
-    "cartebancaire",
-    "cartedecredit",
     "cartedecrédit",
     "cartão",
-    "cartao",
-    "cartadicredito",
-    "kaartnummer",
     "カード番号",
     "卡号",
     "卡號",
     "카드번호",
-    // card security codes;
     "prüfziffer",
-    "pruefziffer",
     "prüfnummer",
-    "pruefnummer",
     "kartenprüf",
-    "cryptogramme",
-    "sicherheitscode",
     "códigodeseguridad",
-    "codigodeseguridad",
-    "codicedisicurezza",
     "セキュリティコード",
     "安全码",
     "보안코드",
-    // card expiry dates.
-    "expiry",
-    "expiration",
-    "ablaufdatum",
     "gültigbis",
-    "gueltigbis",
-    "gultigbis",
-    "datedexpiration",
-    "validade",
     "有効期限",
     "유효기간",
 ];
+
+const fn all_ascii(words: &[&str]) -> bool {
+    let mut i = 0;
+    while i < words.len() {
+        if !words[i].is_ascii() {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+const _: () = assert!(all_ascii(SENSITIVE_JOINED), "non-ASCII words belong in SENSITIVE_JOINED_UNICODE");
 
 /// True when a field with this name must never be stored.
 pub fn is_sensitive_name(name: &str) -> bool {
@@ -272,7 +289,7 @@ fn is_sensitive_name_by_words(name: &str) -> bool {
         return true;
     }
     let joined: String = words.concat();
-    if SENSITIVE_JOINED.iter().any(|w| joined.contains(w)) {
+    if SENSITIVE_JOINED.iter().chain(SENSITIVE_JOINED_UNICODE).any(|w| joined.contains(w)) {
         return true;
     }
     words.windows(2).any(|pair| SENSITIVE_PAIRS.iter().any(|(a, b)| pair[0] == *a && pair[1] == *b))

@@ -165,7 +165,7 @@ pub fn open_database(path: &Path) -> Result<Database> {
     let mut builder = Database::builder();
     builder.set_cache_size(CACHE_BYTES);
     #[cfg(unix)]
-    let journal_found = journal::journal_path(path).exists().then(|| journal::journal_path(path));
+    let journal_found = Some(journal::journal_path(path)).filter(|j| j.exists());
     #[cfg(not(unix))]
     let journal_found: Option<PathBuf> = None;
     #[cfg(unix)]

@@ -387,12 +387,12 @@ mod tests {
     use crate::store::Store;
     use std::sync::atomic::{AtomicBool, AtomicUsize};
 
-    // Multi-threaded: the test thread blocks on std channels while tasks run elsewhere.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_full_queue_answers_busy_instead_of_growing() {
-        let store = Store::in_memory().unwrap();
-        let writer = Arc::new(Writer::spawn_with_capacity(store.clone(), Arc::new(Metrics::default()), 2));
-        // Hold the writer thread inside a job until released.
+    /// Holds the writer thread inside a job (answering `value`) until `release` is sent;
+    /// returns once the job runs, so later jobs wait in the queue.
+    fn hold_writer<T: Send + 'static>(
+        writer: &Arc<Writer>,
+        value: T,
+    ) -> (std::sync::mpsc::Sender<()>, tokio::task::JoinHandle<Result<T>>) {
         let (release, hold) = std::sync::mpsc::channel::<()>();
         let (started_tx, started) = std::sync::mpsc::channel::<()>();
         let w = writer.clone();
@@ -400,11 +400,20 @@ mod tests {
             w.exec(move |_| {
                 started_tx.send(()).unwrap();
                 hold.recv().unwrap();
-                Ok(1)
+                Ok(value)
             })
             .await
         });
         started.recv().unwrap();
+        (release, blocked)
+    }
+
+    // Multi-threaded: the test thread blocks on std channels while tasks run elsewhere.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_queue_answers_busy_instead_of_growing() {
+        let store = Store::in_memory().unwrap();
+        let writer = Arc::new(Writer::spawn_with_capacity(store.clone(), Arc::new(Metrics::default()), 2));
+        let (release, blocked) = hold_writer(&writer, 1);
         let queued: Vec<_> = (0..2)
             .map(|i| {
                 let w = writer.clone();
@@ -447,18 +456,7 @@ mod tests {
     async fn queued_events_are_bounded_whatever_the_number_of_jobs() {
         let store = Store::in_memory().unwrap();
         let writer = Arc::new(Writer::spawn(store.clone(), Arc::new(Metrics::default())));
-        let (release, hold) = std::sync::mpsc::channel::<()>();
-        let (started_tx, started) = std::sync::mpsc::channel::<()>();
-        let w = writer.clone();
-        let blocked = tokio::spawn(async move {
-            w.exec(move |_| {
-                started_tx.send(()).unwrap();
-                hold.recv().unwrap();
-                Ok(())
-            })
-            .await
-        });
-        started.recv().unwrap();
+        let (release, blocked) = hold_writer(&writer, ());
         let client = uuid::Uuid::now_v7();
         // Far fewer jobs than the channel holds, as many events as may wait.
         let waiting: Vec<_> = (0..MAX_QUEUED_EVENTS / 50)
