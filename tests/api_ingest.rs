@@ -607,3 +607,34 @@ async fn an_event_naming_another_site_than_its_batch_is_refused() {
     assert_eq!(leads(&t, &client).await.len(), 1);
     t.stop().await;
 }
+
+/// A shop's customer login (email as the user name; the tracker leaves the password out):
+/// stored as events, no lead, not offered as a discovered form. The same person writing
+/// through the contact form is a lead.
+#[tokio::test]
+async fn customer_sign_ins_are_events_not_leads() {
+    let t = spawn_app().await;
+    let (client, _) = t.create_site("example.com").await;
+    let login = |kind: &str| {
+        json!({
+            "id": event_id(), "type": kind, "visitorId": "v1", "formId": "customer_login",
+            "fields": {"email": "ada@example.com"}, "page": "https://www.example.com/account/login"
+        })
+    };
+    let devise = json!({
+        "id": event_id(), "type": "form_submission", "visitorId": "v1", "formClass": "new_user",
+        "fields": {"email": "ada@example.com", "remember_me": "1"}, "page": "https://www.example.com/users/sign_in"
+    });
+    let events = vec![login("form_interaction"), login("form_submission"), devise];
+    assert_eq!(t.track_batch(ORIGIN, &client, events).await.status(), 200);
+    assert!(leads(&t, &client).await.is_empty());
+    let stored = t.get_json(&format!("/v1/events?clientId={client}")).await;
+    assert_eq!(stored["items"].as_array().unwrap().len(), 3, "{stored}");
+    let discovered = t.get_json(&format!("/v1/clients/{client}/discovered-forms")).await;
+    assert_eq!(discovered["items"], json!([]), "{discovered}");
+
+    assert_eq!(t.track_batch(ORIGIN, &client, vec![submission("ada@example.com", "v1")]).await.status(), 200);
+    let leads = leads(&t, &client).await;
+    assert_eq!(leads.len(), 1);
+    assert_eq!(leads[0]["email"], "ada@example.com");
+}

@@ -125,6 +125,85 @@ pub fn is_not_a_lead_form(fields: &BTreeMap<String, String>) -> bool {
     all_in(SHOP_AND_SEARCH_FIELDS) && !fields.values().any(|v| email::normalize(v).is_some())
 }
 
+/// True when the form is a sign-in form: its id, name or class says so (`customer_login`,
+/// `loginForm`, `signin`), or it has a ticked "remember me" box (an unticked one is not
+/// sent), or it has no id or name (nor a class naming a newsletter, contact or sign-up box)
+/// and its page's path says so (`/users/sign_in`, `/wp-login.php`); and it holds nothing but
+/// the account's email or user name (the tracker never sends the password) and ticked
+/// boxes. Someone signing in to their account is a customer, not a lead, even when their
+/// user name is their email. A newsletter box in the footer of a login page stays a lead.
+pub fn is_sign_in_form(event: &TrackEvent) -> bool {
+    let mut filled = event.fields.iter().filter(|(_, v)| !mapping::is_toggle_value(v)).peekable();
+    if filled.peek().is_none() {
+        return false;
+    }
+    let only_account = filled.all(|(name, _)| {
+        LOGIN_ID_FIELDS.iter().any(|l| l.eq_ignore_ascii_case(name))
+            || LeadAttr::from_field_name(name) == Some(LeadAttr::Email)
+    });
+    if !only_account {
+        return false;
+    }
+    let remember_me = event.fields.keys().any(|name| {
+        let words = words(name);
+        words.iter().any(|w| w.starts_with("remember")) || words.windows(2).any(|w| w == ["stay", "logged"])
+    });
+    let form = [event.form_ref.as_deref(), event.form_selector.as_deref()];
+    let page_path = || event.payload.get("page")?.get("path")?.as_str();
+    remember_me
+        || form.iter().flatten().any(|text| names_sign_in(text))
+        || (event.form_ref.is_none()
+            && !form.iter().flatten().any(|text| names_other_purpose(text))
+            && page_path().is_some_and(names_sign_in))
+}
+
+/// Whether a form's id, name or class says it is not the page's sign-in form: a newsletter
+/// or contact box in the footer of a login page.
+fn names_other_purpose(text: &str) -> bool {
+    const WORDS: &[&str] =
+        &["newsletter", "subscribe", "subscription", "signup", "register", "registration", "contact", "footer"];
+    let words = words(text);
+    words.iter().any(|w| WORDS.iter().any(|s| w.contains(s))) || words.windows(2).any(|w| w == ["sign", "up"])
+}
+
+/// Lower-case words of an id, class, name or path: split at anything not a letter or digit
+/// and where camelCase starts a word (`loginForm` → `login`, `form`).
+fn words(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut previous_lower = false;
+    for c in text.chars() {
+        if (!c.is_alphanumeric() || (c.is_uppercase() && previous_lower)) && !word.is_empty() {
+            out.push(std::mem::take(&mut word));
+        }
+        if c.is_alphanumeric() {
+            word.extend(c.to_lowercase());
+        }
+        previous_lower = c.is_lowercase();
+    }
+    if !word.is_empty() {
+        out.push(word);
+    }
+    out
+}
+
+/// Whether an id, class, name or path names signing in, in the words sites and site builders
+/// use for it (`login`, `wp-login.php`, `loginform`, `sign_in`, `signin`, `logon`, `einloggen`,
+/// `connexion`, `inloggen`, `accedi`, `logowanie`, `iniciar-sesion`).
+fn names_sign_in(text: &str) -> bool {
+    const WORDS: &[&str] = &["login", "logon", "signin", "einloggen", "connexion", "inloggen", "accedi", "logowanie"];
+    let words = words(text);
+    let joined_pair = |a: &str, b: &str| words.windows(2).any(|w| w[0] == a && w[1] == b);
+    // `customerlogin`, `loginform`; not `signing`.
+    const SUFFIXES: &[&str] = &["", "form", "page", "box", "modal", "popup", "widget", "wrapper", "container"];
+    let names = |w: &str, s: &str| w.ends_with(s) || w.strip_prefix(s).is_some_and(|rest| SUFFIXES.contains(&rest));
+    words.iter().any(|w| WORDS.iter().any(|s| names(w, s)))
+        || joined_pair("log", "in")
+        || joined_pair("sign", "in")
+        || joined_pair("iniciar", "sesion")
+        || joined_pair("iniciar", "sessao")
+}
+
 /// A value a settings form holds: one short word or number (`dark`, `de`, `5`), not an
 /// address, a number someone could be called on (`015112345678` under a name the mapping
 /// does not know, like `whatsapp`), a web address or words.
@@ -146,7 +225,10 @@ pub fn candidate(event: &TrackEvent, rules: &SiteRules) -> Option<LeadCandidate>
     };
     let form_id = configured_form(event, rules);
     // A configured form is a lead form: the site owner said so.
-    if form_id.is_none() && event.event_type != EventType::ChatMessageSent && is_not_a_lead_form(&event.fields) {
+    if form_id.is_none()
+        && event.event_type != EventType::ChatMessageSent
+        && (is_not_a_lead_form(&event.fields) || is_sign_in_form(event))
+    {
         return None;
     }
     let field_rules = form_id.and_then(|id| rules.forms.get(&id)).map(Vec::as_slice).unwrap_or(&[]);
@@ -508,6 +590,66 @@ mod tests {
         }
         let e = event(json!({"type": "chat_message_sent", "fields": {"q": "x", "email": "a@example.org"}}));
         assert!(candidate(&e, &rules).is_some());
+    }
+
+    /// Customers signing in with their email as the user name (the tracker drops the
+    /// password, so the email is all the server sees): Shopify's customer_login, a form
+    /// called loginForm, a "remember me" box, a form with no id on /users/sign_in.
+    #[test]
+    fn sign_in_forms_with_an_email_are_no_leads() {
+        let rules = SiteRules::default();
+        let signed_in = |extra: Value, fields: Value| {
+            let mut e = json!({"type": "form_submission", "fields": fields, "visitorId": "v",
+                "page": "https://shop.example/account"});
+            e.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            event(e)
+        };
+        let email = json!({"email": "ada@example.org"});
+        for (extra, fields) in [
+            (json!({"formId": "customer_login"}), email.clone()),
+            (json!({"formId": "loginForm"}), json!({"customer_email": "ada@example.org"})),
+            (json!({"formName": "signin"}), email.clone()),
+            (json!({"formClass": "woocommerce-form-login"}), json!({"username": "ada@example.org"})),
+            (json!({"formId": "log-in"}), email.clone()),
+            (json!({"formClass": "form"}), json!({"email": "ada@example.org", "remember_me": "on"})),
+            (json!({"formClass": "form"}), json!({"email": "ada@example.org", "stayLoggedIn": "true"})),
+            (json!({"page": "https://app.example/users/sign_in"}), email.clone()),
+            (json!({"page": "https://blog.example/wp-login.php"}), json!({"log": "ada@example.org"})),
+            (json!({"page": "https://shop.example/de/einloggen"}), json!({"e_mail": "ada@example.org"})),
+        ] {
+            let e = signed_in(extra.clone(), fields.clone());
+            assert!(is_sign_in_form(&e), "{extra} {fields}");
+            assert!(candidate(&e, &rules).is_none(), "{extra} {fields}");
+            let mut partial = e.clone();
+            partial.event_type = EventType::FormInteraction;
+            assert!(candidate(&partial, &rules).is_none(), "{extra} {fields}");
+        }
+        // A sign-up or contact form, a newsletter box on a login page (its own id or class), a
+        // blog's info box: leads.
+        for (extra, fields) in [
+            (json!({"formId": "customer_login"}), json!({"email": "ada@example.org", "name": "Ada"})),
+            (json!({"formId": "signup"}), email.clone()),
+            (json!({"formId": "newsletter", "page": "https://app.example/login"}), email.clone()),
+            (json!({"formClass": "footer-signup", "page": "https://app.example/login"}), email.clone()),
+            (json!({"formClass": "mc-newsletter", "page": "https://app.example/login"}), email.clone()),
+            (json!({"formClass": "bloginfo"}), email.clone()),
+            (json!({"formId": "catalog-in-print"}), email.clone()),
+            (json!({"formClass": "e-signing-form"}), email.clone()),
+            (json!({"formClass": "form"}), json!({"email": "ada@example.org", "phone": "+1 202 555 0101"})),
+        ] {
+            let e = signed_in(extra.clone(), fields.clone());
+            assert!(!is_sign_in_form(&e), "{extra} {fields}");
+            assert!(candidate(&e, &rules).is_some(), "{extra} {fields}");
+        }
+    }
+
+    #[test]
+    fn words_split_at_separators_and_camel_case() {
+        assert_eq!(words("customer_login"), ["customer", "login"]);
+        assert_eq!(words("loginForm"), ["login", "form"]);
+        assert_eq!(words("/users/sign_in"), ["users", "sign", "in"]);
+        assert_eq!(words("HTMLForm-2"), ["htmlform", "2"]);
+        assert!(words("--").is_empty());
     }
 
     /// The same visitor's next event from the same form carries on a lead no email ties it
