@@ -638,3 +638,37 @@ async fn customer_sign_ins_are_events_not_leads() {
     assert_eq!(leads.len(), 1);
     assert_eq!(leads[0]["email"], "ada@example.com");
 }
+
+/// A lead's fields come back in the order the form had them (as the tracker sends them),
+/// through every change of the lead: a partial, then the submission that adds fields.
+#[tokio::test]
+async fn fields_keep_the_forms_order() {
+    let t = spawn_app().await;
+    let (client, _) = t.create_site("example.com").await;
+    let send = |kind: &str, fields: &str| {
+        let body = format!(
+            r#"{{"clientId": "{client}", "events": [{{"id": "{}", "type": "{kind}", "visitorId": "v1", "fields": {fields}}}]}}"#,
+            event_id()
+        );
+        t.http.post(t.url("/v1/track/batch")).header("Origin", ORIGIN).body(body).send()
+    };
+    let partial = r#"{"your_name": "Ada", "email": "ada@example.com", "card_password": "x"}"#;
+    assert_eq!(send("form_interaction", partial).await.unwrap().status(), 200);
+    let full = r#"{"your_name": "Ada", "email": "ada@example.com", "phone": "+1 202 555 0101", "budget": "10k", "message": "Hi"}"#;
+    assert_eq!(send("form_submission", full).await.unwrap().status(), 200);
+    let in_order = |text: &str| {
+        let at: Vec<usize> = ["\"your_name\":", "\"email\":", "\"phone\":", "\"budget\":", "\"message\":"]
+            .iter()
+            .map(|k| text.find(k).unwrap_or_else(|| panic!("{k} in {text}")))
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "fields out of the form's order: {text}");
+    };
+    let list = t.get(&format!("/v1/leads?clientId={client}")).send().await.unwrap().text().await.unwrap();
+    let fields = &list[list.find("\"fields\"").unwrap()..];
+    in_order(fields);
+    let id = leads(&t, &client).await[0]["leadId"].as_str().unwrap().to_string();
+    let one = t.get(&format!("/v1/leads/{id}")).send().await.unwrap().text().await.unwrap();
+    in_order(&one[one.find("\"fields\"").unwrap()..]);
+    let csv = t.get(&format!("/v1/leads/export.csv?clientId={client}")).send().await.unwrap().text().await.unwrap();
+    in_order(&csv.replace("\"\"", "\""));
+}

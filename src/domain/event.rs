@@ -4,7 +4,6 @@
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
 use std::marker::PhantomData;
 use thiserror::Error;
@@ -12,7 +11,7 @@ use uuid::Uuid;
 
 use super::enrich::{self, RequestContext};
 use super::form_selector;
-use super::model::EventType;
+use super::model::{EventType, Fields};
 use super::redact;
 use super::surrogates;
 use super::time::Timestamp;
@@ -72,8 +71,9 @@ pub struct TrackEvent {
     pub form_ref: Option<String>,
     pub form_selector: Option<String>,
     pub form_started_at: Option<Timestamp>,
-    /// Field values as text, sensitive names dropped and sensitive values redacted.
-    pub fields: BTreeMap<String, String>,
+    /// Field values as text, sensitive names dropped and sensitive values redacted, in the
+    /// order they were sent.
+    pub fields: Fields,
     /// The event object, redacted, less what the fields above hold; stored as the event's
     /// payload.
     pub payload: Map<String, Value>,
@@ -256,7 +256,7 @@ fn parse_raw_event(
     ctx: &RequestContext,
 ) -> Result<TrackEvent, EventError> {
     // The site is named once per request, not per stored event, so `clientId` is ignored.
-    let RawEvent { columns, client_id: _, rest: mut obj } = raw;
+    let RawEvent { columns, client_id: _, rest: mut obj, field_order } = raw;
     enrich::drop_own_referrer(&mut obj);
     // One pass over the members for what is read before enrichment.
     let (mut oversize, mut form_started_at, mut form_selector) = (false, None, None);
@@ -375,10 +375,17 @@ fn parse_raw_event(
             _ => {}
         }
     }
-    let mut fields = BTreeMap::new();
+    let mut fields = Fields::new();
     match fields_value {
         None | Some(Value::Null) => {}
         Some(Value::Object(map)) => {
+            // In the order sent (what redaction dropped is gone from `map`); a body read
+            // through a `Value` has only the object's own (sorted) order.
+            let in_order: Vec<(&String, &Value)> = if field_order.is_empty() {
+                map.iter().collect()
+            } else {
+                field_order.iter().filter_map(|name| map.get_key_value(name)).collect()
+            };
             if map.len() > MAX_FIELDS_PER_EVENT {
                 return Err(EventError::TooLarge {
                     code: "too_many_fields",
@@ -388,7 +395,7 @@ fn parse_raw_event(
                     ),
                 });
             }
-            for (name, value) in map {
+            for (name, value) in in_order {
                 let trimmed_name = name.trim();
                 if trimmed_name.is_empty() {
                     continue;
@@ -631,20 +638,32 @@ impl From<Value> for Column<'_> {
     }
 }
 
-/// An event object as read: its columns, its `clientId`, and the rest (the payload-to-be).
+/// An event object as read: its columns, its `clientId`, the rest (the payload-to-be), and
+/// the names of its `fields` in the order sent.
 #[derive(Debug, Default)]
 struct RawEvent<'de> {
     columns: [Option<Column<'de>>; 6],
     client_id: Option<Column<'de>>,
     rest: Map<String, Value>,
+    field_order: Vec<String>,
 }
 
 impl RawEvent<'_> {
     fn from_map(mut obj: Map<String, Value>) -> Self {
         let columns = COLUMN_KEYS.map(|key| obj.remove(key).map(Column::from));
         let client_id = obj.remove("clientId").map(Column::from);
-        RawEvent { columns, client_id, rest: obj }
+        RawEvent { columns, client_id, rest: obj, field_order: Vec::new() }
     }
+}
+
+/// The `fields` member as read: an object keeps its names in the order sent (which a
+/// `Value`'s object would sort); anything else is read as a `Value` and refused later with
+/// the same message as before.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum FieldsMember {
+    Object(indexmap::IndexMap<String, Value>),
+    Other(Value),
 }
 
 /// A batch body as read.
@@ -674,6 +693,20 @@ impl<'de> FromMembers<'de> for RawEvent<'de> {
             let slot = match COLUMN_KEYS.iter().position(|c| *c == key) {
                 Some(i) => &mut raw.columns[i],
                 None if key == "clientId" => &mut raw.client_id,
+                None if key == "fields" => {
+                    let value = match map.next_value()? {
+                        FieldsMember::Object(members) => {
+                            raw.field_order = members.keys().cloned().collect();
+                            Value::Object(members.into_iter().collect())
+                        }
+                        FieldsMember::Other(value) => {
+                            raw.field_order.clear();
+                            value
+                        }
+                    };
+                    raw.rest.insert(key.into_owned(), value);
+                    continue;
+                }
                 None => {
                     let value: Value = map.next_value()?;
                     raw.rest.insert(key.into_owned(), value);

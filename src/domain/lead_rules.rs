@@ -2,13 +2,13 @@
 //! how a newer event merges into an existing lead.
 
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::email;
 use super::event::TrackEvent;
 use super::mapping::{self, FieldRule, LeadAttr};
-use super::model::{EventType, Id, Lead, LeadStatus, SyncStatus};
+use super::model::{EventType, Fields, Id, Lead, LeadStatus, SyncStatus};
 use super::quality;
 use super::time::Timestamp;
 
@@ -33,7 +33,7 @@ pub struct LeadCandidate {
     pub status: LeadStatus,
     pub source: &'static str,
     pub contact: mapping::Contact,
-    pub fields: BTreeMap<String, String>,
+    pub fields: Fields,
     pub form_id: Option<Id>,
     pub form_ref: Option<String>,
     pub session_id: Option<String>,
@@ -107,7 +107,7 @@ const SHOP_AND_SEARCH_FIELDS: &[&str] = &[
 /// form, a search box, an add-to-cart or filter form, a form of only ticked boxes and
 /// switches (cookie preferences, a theme picker). Its submissions stay events only, and it
 /// is not offered as a discovered form.
-pub fn is_not_a_lead_form(fields: &BTreeMap<String, String>) -> bool {
+pub fn is_not_a_lead_form(fields: &Fields) -> bool {
     let names = || fields.iter().filter(|(_, v)| !v.trim().is_empty()).map(|(k, _)| k.as_str());
     let is_in = |set: &[&str], name: &str| set.iter().any(|s| s.eq_ignore_ascii_case(name));
     let all_in = |set: &[&str]| names().all(|n| is_in(set, n));

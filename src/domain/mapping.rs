@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use thiserror::Error;
 
 use super::email;
+use super::model::Fields;
 use super::redact::name_words;
 
 /// Words that make a field name about an attribute rather than the attribute itself:
@@ -410,7 +411,7 @@ const MIN_PHONE_DIGITS: usize = 4;
 
 /// Picks contact attributes. Configured mappings win; heuristics fill what is left; an
 /// email-shaped value in an unnamed field (`input_3`) is taken as the email last.
-pub fn extract_contact(fields: &BTreeMap<String, String>, rules: &[FieldRule]) -> Contact {
+pub fn extract_contact(fields: &Fields, rules: &[FieldRule]) -> Contact {
     let mut contact = Contact::new();
     let mut mapped_names = Vec::new();
     for rule in rules {
@@ -469,7 +470,7 @@ pub fn extract_contact(fields: &BTreeMap<String, String>, rules: &[FieldRule]) -
 /// Forms often ask for the country code (a select: `+49`) or the area code apart from
 /// the number; the lead's phone is the whole number: `+49 151 23456787`. A number that
 /// already starts with `+` is whole.
-fn join_dialling_codes(phone: &mut String, fields: &BTreeMap<String, String>) {
+fn join_dialling_codes(phone: &mut String, fields: &Fields) {
     if phone.trim_start().starts_with('+') {
         return;
     }
@@ -616,7 +617,7 @@ fn strip_word_prefix<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
 mod tests {
     use super::*;
 
-    fn fields(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    fn fields(pairs: &[(&str, &str)]) -> Fields {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 

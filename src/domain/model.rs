@@ -6,10 +6,14 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
 use uuid::Uuid;
 
 use super::time::Timestamp;
+
+/// A form's fields, name → value as text, in the order the sender listed them: the form's
+/// own order when the tracker sent them, so a lead reads like the form it came from. (A
+/// `serde_json` object sorts its names.)
+pub type Fields = indexmap::IndexMap<String, String>;
 
 pub type Id = Uuid;
 
@@ -248,8 +252,9 @@ pub struct Lead {
     pub source: String,
     pub session_id: Option<String>,
     pub visitor_id: Option<String>,
-    /// Every captured (non-sensitive, redacted) field, newest value per name.
-    pub fields: BTreeMap<String, String>,
+    /// Every captured (non-sensitive, redacted) field, newest value per name, in the order
+    /// the form has them.
+    pub fields: Fields,
     /// Page, attribution (referrer, landing page, utm_*) and form progress.
     pub metadata: Map<String, Value>,
     pub submitted_at: Option<Timestamp>,

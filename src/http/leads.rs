@@ -151,12 +151,16 @@ impl LeadQuery {
     }
 }
 
-async fn list(_: Admin, State(app): State<App>, QueryParams(query): QueryParams<LeadQuery>) -> ApiResult<Json<Value>> {
+async fn list(
+    _: Admin,
+    State(app): State<App>,
+    QueryParams(query): QueryParams<LeadQuery>,
+) -> ApiResult<Json<queries::Page<Lead>>> {
     let filter = query.filter()?;
     let cursor = parse_cursor(&query.cursor)?;
     let limit = parse_limit(&query.limit)?;
-    let page = app.read(move |txn| queries::list_leads(txn, &filter, cursor, limit)).await?;
-    Ok(Json(json!({"items": page.items, "nextCursor": page.next_cursor})))
+    // Serialized as it is, not through a `Value`: that would sort each lead's fields.
+    Ok(Json(app.read(move |txn| queries::list_leads(txn, &filter, cursor, limit)).await?))
 }
 
 async fn show(_: Admin, State(app): State<App>, PathParam(id): PathParam<String>) -> ApiResult<Json<Lead>> {

@@ -17,6 +17,9 @@ use crate::domain::time::Timestamp;
 
 pub const SCAN_BUDGET: usize = 100_000;
 
+/// One page of a list, answered as `{"items": […], "nextCursor": …}`.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<Id>,
