@@ -61,6 +61,10 @@ const SENSITIVE_WORDS: &[&str] = &[
     "otp",
     "pin",
     "pincode",
+    // One-time and second-factor codes (`totp`, `mfa_code`; `2fa` is matched on the raw
+    // name, as its digit ends a word).
+    "totp",
+    "mfa",
     // Cards and bank accounts.
     "cvv",
     "cvc",
@@ -76,13 +80,30 @@ const SENSITIVE_WORDS: &[&str] = &[
     "ccnum",
     "ccno",
     "kartennummer",
+    // The card's number as ISO 7812 calls it (in India also the tax card's number); the
+    // security code as some gateways (`csc`) and American Express (`cid`) call it.
+    "pan",
+    "csc",
+    "cid",
     "iban",
+    // Bank account numbers and bank codes that travel with them (Australia's BSB, the US
+    // ABA routing number), in their one-word spellings.
+    "bsb",
+    "aba",
+    "acctno",
+    "accountno",
+    "rekeningnummer",
     // National and travel documents. A field named like a passport is dropped whole: its
     // value is a passport number in some national format, which no shape check covers.
     // (The passport words are PASSPORT_WORDS, checked beside these.)
     "ssn",
     "sin",
     "tin",
+    "cpf",
+    "aadhaar",
+    "aadhar",
+    "personnummer",
+    "tfn",
 ];
 
 /// Word pairs that make a field name sensitive.
@@ -97,6 +118,48 @@ const SENSITIVE_PAIRS: &[(&str, &str)] = &[
     ("card", "number"),
     ("expiry", "date"),
     ("exp", "date"),
+    // A card's expiry in parts (`exp_month`, `exp_year`) or as a placeholder names it.
+    ("exp", "month"),
+    ("exp", "year"),
+    ("exp", "mm"),
+    ("exp", "yy"),
+    ("mm", "yy"),
+    ("mm", "yyyy"),
+    ("valid", "thru"),
+    ("good", "thru"),
+    ("verification", "value"),
+    // One-time and second-factor codes, also each box of a code split over several inputs
+    // when a label says so (`verification_code_digit_5`).
+    ("verification", "code"),
+    ("auth", "code"),
+    ("authentication", "code"),
+    ("authenticator", "code"),
+    ("two", "factor"),
+    ("fa", "code"),
+    ("security", "answer"),
+    // Bank accounts.
+    ("bank", "account"),
+    ("account", "no"),
+    ("acct", "no"),
+    ("acct", "num"),
+    ("acct", "number"),
+    // National and tax identity numbers.
+    ("national", "id"),
+    ("national", "identity"),
+    ("national", "insurance"),
+    ("ni", "number"),
+    ("social", "insurance"),
+    ("id", "number"),
+    ("identity", "number"),
+    ("steuer", "id"),
+    ("tax", "number"),
+    ("tax", "file"),
+    ("drivers", "license"),
+    ("driver", "license"),
+    ("drivers", "licence"),
+    ("driver", "licence"),
+    ("driving", "licence"),
+    ("driving", "license"),
 ];
 
 /// Splits a field name into lower-case words: `cardNumber` → `card number`,
@@ -224,6 +287,31 @@ const SENSITIVE_JOINED: &[&str] = &[
     "gultigbis",
     "datedexpiration",
     "validade",
+    "expdate",
+    "validthru",
+    "sortcode",
+    "accountnumber",
+    "acctnumber",
+    "kontonummer",
+    "bankaccount",
+    "numerocarte",
+    "numerocarta",
+    "numerodellacarta",
+    "onetimecode",
+    "onetimepass",
+    "onetimepin",
+    "twofactor",
+    "authcode",
+    "verificationcode",
+    "nationalid",
+    "taxid",
+    "steuerid",
+    "socialinsurance",
+    "nationalinsurance",
+    "sozialversicherungsnummer",
+    "driverslicen",
+    "driverlicen",
+    "drivinglicen",
 ];
 
 /// [`SENSITIVE_JOINED`] written with letters beyond ASCII: German, French, Spanish and
@@ -275,6 +363,10 @@ const _: () = assert!(all_ascii(SENSITIVE_JOINED), "non-ASCII words belong in SE
 pub fn is_sensitive_name(name: &str) -> bool {
     if is_known_safe(name) {
         return false;
+    }
+    // `2fa`: its digit ends a word, so the words see only `fa`.
+    if name.as_bytes().windows(3).any(|w| w.eq_ignore_ascii_case(b"2fa")) {
+        return true;
     }
     if name.len() <= MAX_ASCII_NAME && name.is_ascii() {
         return is_sensitive_ascii_name(name.as_bytes());
@@ -935,6 +1027,95 @@ mod tests {
             "passion",
             "message",
             "department",
+        ] {
+            assert!(!is_sensitive_name(name), "{name} should not be sensitive");
+        }
+    }
+
+    /// Names the tracker let through in a probe of checkout, bank, sign-in and identity
+    /// forms (as it sends them: the name, else the label, in lower_snake_case), and ordinary
+    /// fields beside them that must stay.
+    #[test]
+    fn gateway_bank_code_and_identity_names() {
+        for name in [
+            // Cards: ISO's PAN, gateways' security code names, expiry in parts.
+            "pan",
+            "csc",
+            "cid",
+            "verification_value",
+            "exp_month",
+            "exp_year",
+            "expMonth",
+            "expdate",
+            "mm_yy",
+            "valid_thru",
+            "numeroCarte",
+            "numero_della_carta",
+            // One-time and second-factor codes.
+            "totp",
+            "mfa_code",
+            "2fa",
+            "2FA_code",
+            "two_factor_code",
+            "one_time_code",
+            "verification_code",
+            "verification_code_digit_5",
+            "authCode",
+            "authentication_code",
+            "security_answer",
+            // Bank accounts.
+            "sortcode",
+            "bsb",
+            "aba",
+            "bank_account",
+            "bankAccount",
+            "acct_no",
+            "accountNo",
+            "account_no",
+            "accountnumber",
+            "Kontonummer",
+            // Identity and tax numbers.
+            "national_id",
+            "nationalId",
+            "national_insurance_number",
+            "ni_number",
+            "social_insurance_number",
+            "taxid",
+            "steuer_id",
+            "Steueridentifikationsnummer",
+            "cpf",
+            "aadhaar",
+            "personnummer",
+            "id_number",
+            "drivers_license",
+            "driving_licence_number",
+        ] {
+            assert!(is_sensitive_name(name), "{name} should be sensitive");
+        }
+        for name in [
+            "date_of_birth",
+            "dob",
+            "birthday",
+            "account_manager",
+            "account_name",
+            "account_type",
+            "accounting",
+            "discount_code",
+            "access_code",
+            "promo_code",
+            "panel",
+            "company",
+            "experience",
+            "expected_date",
+            "export_format",
+            "occupation",
+            "one_time_donation",
+            "order_number",
+            "bic",
+            "bank_name",
+            "mobile_number",
+            "abandon_reason",
+            "validation_status",
         ] {
             assert!(!is_sensitive_name(name), "{name} should not be sensitive");
         }
