@@ -439,6 +439,81 @@ async fn ordinary_fields_near_sensitive_words_are_kept() {
     t.stop().await;
 }
 
+/// A checkout and sign-in as gateways and plugins name their fields: the tracker never sends
+/// a card number under `ccnum` or a security code under `ccv`; what it cannot know (a `pan`, an expiry month, a sort code
+/// named by its label, a national ID, an IBAN in a message) the server never stores. Date of
+/// birth, company and account manager are ordinary fields.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateway_card_code_bank_and_identity_fields_are_neither_sent_nor_stored() {
+    let Some(chrome) = browser::Browser::launch().await else { return };
+    let t = spawn_app().await;
+    let client = site(&t).await;
+    let body = r#"<form id="checkout" action="/thanks" method="post">
+        <label>Email <input type="email" name="email"></label>
+        <label>Company <input name="company"></label>
+        <label>Account manager <input name="account_manager"></label>
+        <label>Date of birth <input name="date_of_birth"></label>
+        <label>Long number <input name="ccnum" inputmode="numeric"></label>
+        <label>CCV <input name="ccv" id="ccv" maxlength="4"></label>
+        <label>PAN <input name="pan"></label>
+        <label>Month <input name="exp_month"></label>
+        <label for="input_4">Sort code</label><input id="input_4" name="input_4">
+        <label>ID <input name="national_id"></label>
+        <label>Message <textarea name="message"></textarea></label>
+        <button id="send">Pay</button></form>"#;
+    let (site_url, _server) = browser::serve_pages(vec![("/", page(&t, &client, body))]).await;
+    let page = chrome.new_page().await;
+    record_network(&page).await;
+    page.goto(&format!("{site_url}/")).await;
+    ready(&page).await;
+    for (sel, text) in [
+        ("input[name=email]", "gateway@example.com"),
+        ("input[name=company]", "Acme Widgets"),
+        ("input[name=account_manager]", "Jo Bloggs"),
+        ("input[name=date_of_birth]", "1990-04-01"),
+        ("input[name=ccnum]", "4012 8888 8888 1881"),
+        ("#ccv", "8317"),
+        ("input[name=pan]", "ABCPE1234F"),
+        ("input[name=exp_month]", "11"),
+        ("#input_4", "40-47-84"),
+        ("input[name=national_id]", "QQ123456C"),
+        ("textarea", "Refund to GB82 WEST 1234 5698 7654 32 please"),
+    ] {
+        page.fill(sel, text).await;
+    }
+    page.click("#send").await;
+    page.wait_for("location.pathname === '/thanks'", DEADLINE).await;
+    let lead = wait_for_lead(&t, &client, "gateway@example.com", |l| l["status"] == "submitted").await;
+    let fields = lead["fields"].as_object().unwrap();
+    for (k, v) in [("company", "Acme Widgets"), ("account_manager", "Jo Bloggs"), ("date_of_birth", "1990-04-01")] {
+        assert_eq!(fields.get(k), Some(&json!(v)), "{fields:#?}");
+    }
+    assert_eq!(fields.get("message"), Some(&json!("[REDACTED]")), "an IBAN in a message: {fields:#?}");
+    for k in ["ccnum", "ccv", "pan", "exp_month", "sort_code", "national_id"] {
+        assert!(fields.get(k).is_none(), "{k} is stored: {fields:#?}");
+    }
+
+    // What the browser sent: values as JSON strings (bare digits could be part of an id).
+    let sent: String = track_requests(&page)
+        .iter()
+        .filter_map(|r| r["params"]["request"]["postData"].as_str().map(str::to_string))
+        .collect();
+    assert!(sent.contains("\"Jo Bloggs\""), "the payloads were recorded: {sent}");
+    for s in ["\"4012 8888 8888 1881\"", "\"8317\""] {
+        assert!(!sent.contains(s), "the tracker sent {s}: {sent}");
+    }
+    // What the server stored, anywhere in the data file.
+    let data = t.data.clone();
+    let _dir = t.stop().await;
+    let bytes = std::fs::read(&data).expect("data file");
+    let find = |needle: &str| bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+    assert!(find("Jo Bloggs"), "the search can find stored values");
+    for s in ["ABCPE1234F", "40-47-84", "QQ123456C", "WEST 1234"] {
+        assert!(!find(s), "{s:?} is in the data file");
+    }
+    no_exceptions(&page);
+}
+
 /// Builders' generated names say nothing (Ninja Forms' nf-field-5, Webflow's bare "field"):
 /// the label or placeholder names the field instead, and the lead gets its name and message.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

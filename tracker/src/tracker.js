@@ -75,8 +75,9 @@
  *   name, id, label, placeholder or autocomplete holds a sensitive word, or that was ever seen as a
  *   password input (a "show password" button makes it type=text) (password, pass but not
  *   passenger or passion, card but not cardiology, cvv, security, iban, routing, account number;
- *   ssn, cc, pin, otp as whole words once camelCase and _ are split, so company, spinach, opinion
- *   pass; cc-* autocomplete). A label is read without the text of the field inside it (a
+ *   ssn, pin, otp as whole words once camelCase and _ are split, so spinach, opinion pass; words
+ *   starting with cc, so ccnum and cc-* autocomplete but not company).
+ *   The server drops more names (other languages, bank, identity and second-factor codes). A label is read without the text of the field inside it (a
  *   select's options: "Payment method" offering "Credit card" is not a card field). Card numbers
  *   in other fields are redacted by the server (Luhn check).
  *
@@ -175,12 +176,14 @@
           t = el.type; g = el.name; ph = el.placeholder; b = /bo|di/.test(t);
           lab = el.labels?.[0]?.textContent.replace(el.textContent, "") || el.ariaLabel || el.ariaLabelledByElements?.[0]?.textContent;
           !is(el, "[data-crm-ignore]") &&
-            // types button, fieldset, file, hidden, image, object/output, password, submit, search,
-            // reset (hidden allowed for utm_* and the honeypot), then the sensitive words
-            !/^([bfhiop]|su|sea|res)|pass(?!e?n|i)|pwd|card(?!i)|cv[vc]|secur|iban|routing|acc(oun)?t.*num|\b(ssn|cc|pin|otp)\b/.test(
+            // types button, fieldset, file, hidden, image, object/output, submit, search, reset
+            // (hidden allowed for utm_* and the honeypot), password (by the word pass), then the
+            // sensitive words, in any case (the i flag, not toLowerCase: fewer bytes). cc starts a
+            // word (ccnum, ccnumber, ccno, ccv, ccexp).
+            !/^([bfhio]|su|sea|res)|pass(?!e?n|i)|pwd|card(?!i)|cv[vc]|secur|iban|routing|acc(oun)?t.*num|\b(cc|(ssn|pin|otp)\b)/i.test(
               [/^utm_/.test(g) || g == C.h ? "" : t, g, el.id, lab, ph, el.autocomplete,
                 // the type it had when first read: a password a "show password" button made text
-                el._t ||= t].join(" ").replace(/(?=[A-Z][a-z])|_/g, " ").toLowerCase()) &&
+                el._t ||= t].join(" ").replace(/(?=[A-Z][a-z])|_/g, " ")) &&
             (k = c?.d?.find(x => is(el, x.s))?.n ||
               ((b /* checkbox, radio */ || !/^(input_|nf-|entry|field\d*$)|\[/i.test(g)) && g || lab || ph || el.id).toLowerCase().match(/[\p{L}\p{N}]+/gu)?.join("_") || g || t,
               // FormData: only checked boxes and radios, every selected option, every
@@ -240,8 +243,9 @@
     // (A submit button outside any form, a React button with no type, has no form: lead(null)
     // throws inside T, which swallows it, as it does every error.)
     on("click", e => (e = is(e, "button,input"))?.type == "submit" && setTimeout(T(() => lead(e.form, "click"))));
-    on("input", e => e.form && lead(e.form));
-    on("change", e => e.form && EMAIL.test(e.value) && lead(e.form, "blur"));
+    // (a field outside any form has none: lead(null) throws inside T, which swallows it)
+    on("input", e => lead(e.form));
+    on("change", e => EMAIL.test(e.value) && lead(e.form, "blur"));
     on("visibilitychange", () => D.hidden && ([...D.forms].map(f => f._crm?.d && lead(f, "pagehide")), send(1)));
     sid();
     NEWS ? track("tracker_initialized") : save();
