@@ -672,3 +672,30 @@ async fn fields_keep_the_forms_order() {
     let csv = t.get(&format!("/v1/leads/export.csv?clientId={client}")).send().await.unwrap().text().await.unwrap();
     in_order(&csv.replace("\"\"", "\""));
 }
+
+/// Secrets in page addresses (a reset token, an OAuth access token in the fragment, a login
+/// form sent with GET) never reach the data file; the rest of each address is kept.
+#[tokio::test]
+async fn credentials_in_page_addresses_are_dropped() {
+    let t = spawn_app().await;
+    let (client, _) = t.create_site("example.com").await;
+    let e = json!({
+        "id": event_id(), "type": "form_submission", "visitorId": "v1",
+        "fields": {"email": "ada@example.com", "message": "Hi"},
+        "page": "https://www.example.com/contact?token=reset-secret-77&lang=en",
+        "attribution": {"landingPage": "https://www.example.com/cb#access_token=oauth-secret-88&expires_in=3599",
+                        "referrer": "https://idp.example.org/login?log=ada&pwd=get-secret-99"}
+    });
+    assert_eq!(t.track_batch(ORIGIN, &client, vec![e]).await.status(), 200);
+    let lead = &leads(&t, &client).await[0];
+    assert_eq!(lead["metadata"]["page"]["url"], "https://www.example.com/contact?lang=en", "{lead}");
+    assert_eq!(lead["metadata"]["attribution"]["landingPage"], "https://www.example.com/cb#expires_in=3599");
+    assert_eq!(lead["metadata"]["attribution"]["referrer"], "https://idp.example.org/login?log=ada");
+    let events = t.get_json(&format!("/v1/events?clientId={client}")).await;
+    let dir = t.stop().await.unwrap();
+    let data = String::from_utf8_lossy(&std::fs::read(dir.path().join("data.redb")).unwrap()).into_owned();
+    for secret in ["reset-secret-77", "oauth-secret-88", "get-secret-99"] {
+        assert!(!lead.to_string().contains(secret) && !events.to_string().contains(secret), "{secret} served");
+        assert!(!data.contains(secret), "{secret} found in the data file");
+    }
+}

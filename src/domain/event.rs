@@ -15,6 +15,7 @@ use super::model::{EventType, Fields};
 use super::redact;
 use super::surrogates;
 use super::time::Timestamp;
+use super::url_secrets;
 
 /// Ingest limits (ARCHITECTURE.md "Ingest contract").
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -364,6 +365,7 @@ fn parse_raw_event(
 
     enrich::enrich(&mut obj, ctx);
     // Redact before anything else reads the values.
+    url_secrets::scrub(&mut obj);
     redact::redact_map(&mut obj);
 
     let (mut fields_value, mut field_name, mut field_value) = (None, None, None);

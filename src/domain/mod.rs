@@ -16,3 +16,4 @@ pub mod redact;
 pub mod site;
 pub mod surrogates;
 pub mod time;
+pub mod url_secrets;
