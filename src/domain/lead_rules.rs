@@ -10,6 +10,7 @@ use super::event::TrackEvent;
 use super::mapping::{self, FieldRule, LeadAttr};
 use super::model::{EventType, Fields, Id, Lead, LeadStatus, SyncStatus};
 use super::quality;
+use super::redact::name_words;
 use super::time::Timestamp;
 
 /// A lead matches an event when they share client, email and visitor and the lead was
@@ -145,7 +146,7 @@ pub fn is_sign_in_form(event: &TrackEvent) -> bool {
         return false;
     }
     let remember_me = event.fields.keys().any(|name| {
-        let words = words(name);
+        let words = name_words(name);
         words.iter().any(|w| w.starts_with("remember")) || words.windows(2).any(|w| w == ["stay", "logged"])
     });
     let form = [event.form_ref.as_deref(), event.form_selector.as_deref()];
@@ -162,29 +163,8 @@ pub fn is_sign_in_form(event: &TrackEvent) -> bool {
 fn names_other_purpose(text: &str) -> bool {
     const WORDS: &[&str] =
         &["newsletter", "subscribe", "subscription", "signup", "register", "registration", "contact", "footer"];
-    let words = words(text);
+    let words = name_words(text);
     words.iter().any(|w| WORDS.iter().any(|s| w.contains(s))) || words.windows(2).any(|w| w == ["sign", "up"])
-}
-
-/// Lower-case words of an id, class, name or path: split at anything not a letter or digit
-/// and where camelCase starts a word (`loginForm` → `login`, `form`).
-fn words(text: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut word = String::new();
-    let mut previous_lower = false;
-    for c in text.chars() {
-        if (!c.is_alphanumeric() || (c.is_uppercase() && previous_lower)) && !word.is_empty() {
-            out.push(std::mem::take(&mut word));
-        }
-        if c.is_alphanumeric() {
-            word.extend(c.to_lowercase());
-        }
-        previous_lower = c.is_lowercase();
-    }
-    if !word.is_empty() {
-        out.push(word);
-    }
-    out
 }
 
 /// Whether an id, class, name or path names signing in, in the words sites and site builders
@@ -192,7 +172,7 @@ fn words(text: &str) -> Vec<String> {
 /// `connexion`, `inloggen`, `accedi`, `logowanie`, `iniciar-sesion`).
 fn names_sign_in(text: &str) -> bool {
     const WORDS: &[&str] = &["login", "logon", "signin", "einloggen", "connexion", "inloggen", "accedi", "logowanie"];
-    let words = words(text);
+    let words = name_words(text);
     let joined_pair = |a: &str, b: &str| words.windows(2).any(|w| w[0] == a && w[1] == b);
     // `customerlogin`, `loginform`; not `signing`.
     const SUFFIXES: &[&str] = &["", "form", "page", "box", "modal", "popup", "widget", "wrapper", "container"];
@@ -641,15 +621,6 @@ mod tests {
             assert!(!is_sign_in_form(&e), "{extra} {fields}");
             assert!(candidate(&e, &rules).is_some(), "{extra} {fields}");
         }
-    }
-
-    #[test]
-    fn words_split_at_separators_and_camel_case() {
-        assert_eq!(words("customer_login"), ["customer", "login"]);
-        assert_eq!(words("loginForm"), ["login", "form"]);
-        assert_eq!(words("/users/sign_in"), ["users", "sign", "in"]);
-        assert_eq!(words("HTMLForm-2"), ["htmlform", "2"]);
-        assert!(words("--").is_empty());
     }
 
     /// The same visitor's next event from the same form carries on a lead no email ties it
