@@ -180,8 +180,7 @@ fn names_sign_in(text: &str) -> bool {
     words.iter().any(|w| WORDS.iter().any(|s| names(w, s)))
         || joined_pair("log", "in")
         || joined_pair("sign", "in")
-        || joined_pair("iniciar", "sesion")
-        || joined_pair("iniciar", "sessao")
+        || ["sesion", "sesión", "sessao", "sessão"].iter().any(|s| joined_pair("iniciar", s))
 }
 
 /// A value a settings form holds: one short word or number (`dark`, `de`, `5`), not an
@@ -596,6 +595,7 @@ mod tests {
             (json!({"page": "https://app.example/users/sign_in"}), email.clone()),
             (json!({"page": "https://blog.example/wp-login.php"}), json!({"log": "ada@example.org"})),
             (json!({"page": "https://shop.example/de/einloggen"}), json!({"e_mail": "ada@example.org"})),
+            (json!({"formId": "iniciar-sesión"}), email.clone()),
         ] {
             let e = signed_in(extra.clone(), fields.clone());
             assert!(is_sign_in_form(&e), "{extra} {fields}");
