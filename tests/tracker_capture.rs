@@ -763,6 +763,17 @@ const ELEMENTOR: &str = r#"<div class="elementor-widget-container">
 <div class="elementor-field-group elementor-column elementor-field-type-submit elementor-col-100 e-form__buttons"><button type="submit" class="elementor-button elementor-size-sm"><span><span class="elementor-button-icon"></span><span class="elementor-button-text">Send</span></span></button></div>
 </div></form></div>"#;
 
+/// Pardot (Account Engagement) names every field by its ids; the label says what it is.
+const PARDOT: &str = r#"<form accept-charset="UTF-8" method="post" action="/thanks" class="form" id="pardot-form">
+<p class="form-field  first_name pd-text required required-custom"><label class="field-label" for="861213_2312pi_861213_2312">First Name</label><input type="text" name="861213_2312pi_861213_2312" id="861213_2312pi_861213_2312" value="" class="text" size="30" maxlength="40" onchange="" onfocus="" /></p><div id="error_for_861213_2312pi_861213_2312" style="display:none"></div>
+<p class="form-field  last_name pd-text required required-custom"><label class="field-label" for="861213_2314pi_861213_2314">Last Name</label><input type="text" name="861213_2314pi_861213_2314" id="861213_2314pi_861213_2314" value="" class="text" size="30" maxlength="80" onchange="" onfocus="" /></p><div id="error_for_861213_2314pi_861213_2314" style="display:none"></div>
+<p class="form-field  email pd-text required required-custom"><label class="field-label" for="861213_2316pi_861213_2316">Email</label><input type="text" name="861213_2316pi_861213_2316" id="861213_2316pi_861213_2316" value="" class="text" size="30" maxlength="255" onchange="" onfocus="" /></p><div id="error_for_861213_2316pi_861213_2316" style="display:none"></div>
+<p class="form-field  company pd-text  "><label class="field-label" for="861213_2318pi_861213_2318">Company</label><input type="text" name="861213_2318pi_861213_2318" id="861213_2318pi_861213_2318" value="" class="text" size="30" maxlength="255" onchange="" onfocus="" /></p>
+<p class="form-field  comments pd-textarea  "><label class="field-label" for="861213_2322pi_861213_2322">Comments</label><textarea name="861213_2322pi_861213_2322" id="861213_2322pi_861213_2322" onchange="" cols="40" rows="10" class="standard"></textarea></p>
+<p style="position:absolute; width:190px; left:-9999px; top: -9999px;visibility:hidden;"><label for="pi_extra_field">Comments</label><input type="text" name="pi_extra_field" id="pi_extra_field"/></p>
+<input name="_utf8" type="hidden" value="&#9731;" /><p class="submit"><input type="submit" accesskey="s" value="Submit" /></p>
+<input type="hidden" name="hiddenDependentFields" id="hiddenDependentFields" value="" /></form>"#;
+
 /// One site-builder page: its markup, how its script sends (`ajax` selector or a normal
 /// post), the fields to type (selector, text), and the expected lead.
 struct Builder {
@@ -837,6 +848,26 @@ async fn site_builder_markups_become_leads() {
             submit: ".elementor-button",
             expect: &[("email", "elementor@example.com"), ("name", "Christine Darden"), ("message", "Need a quote")],
         },
+        Builder {
+            path: "/pardot",
+            markup: PARDOT,
+            ajax: None,
+            typed: &[
+                ("[id='861213_2312pi_861213_2312']", "Frances"),
+                ("[id='861213_2314pi_861213_2314']", "Allen"),
+                ("[id='861213_2316pi_861213_2316']", "pardot@example.com"),
+                ("[id='861213_2318pi_861213_2318']", "IBM"),
+                ("[id='861213_2322pi_861213_2322']", "Optimising compilers"),
+            ],
+            submit: "p.submit input",
+            expect: &[
+                ("email", "pardot@example.com"),
+                ("firstName", "Frances"),
+                ("lastName", "Allen"),
+                ("company", "IBM"),
+                ("message", "Optimising compilers"),
+            ],
+        },
     ];
     let pages = builders
         .iter()
@@ -870,6 +901,11 @@ async fn site_builder_markups_become_leads() {
                 .keys()
                 .any(|k| k.starts_with("_wp") || k.starts_with("gform") || k == "hs_context" || k == "post_id"),
             "{}: builder-internal hidden inputs are not captured: {fields:?}",
+            b.path
+        );
+        assert!(
+            !fields.keys().any(|k| k.starts_with(|c: char| c.is_ascii_digit())),
+            "{}: fields are named after their labels, not the builder's ids: {fields:?}",
             b.path
         );
     }

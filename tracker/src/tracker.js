@@ -56,7 +56,9 @@
  *
  * Field names: a configured field's name, else the name attribute (unless meaningless: Gravity
  * Forms' input_3, Ninja Forms' nf-field-5, Elementor's form_fields[email], Webflow's bare
- * "field", Wufoo's Field3, Google Forms' entry.123), else the label, aria-label, aria-labelledby, placeholder or id; as lower_snake_case.
+ * "field", Wufoo's Field3, Google Forms' entry.123, Pardot's 861213_2316pi_861213_2316: any
+ * name that starts with a digit), else the label, aria-label, aria-labelledby, placeholder or
+ * id; as lower_snake_case.
  * Two fields of one name: an empty one never blanks the other (WPForms' hidden honeypot
  * labelled "Email"), and a box or radio only fills a gap (a radio labelled "Email" next to the
  * real email field). Values: checked boxes and radios only (named or not: an unticked
@@ -185,7 +187,7 @@
                 // the type it had when first read: a password a "show password" button made text
                 el._t ||= t].join(" ").replace(/(?=[A-Z][a-z])|_/g, " ")) &&
             (k = c?.d?.find(x => is(el, x.s))?.n ||
-              ((b /* checkbox, radio */ || !/^(input_|nf-|entry|field\d*$)|\[/i.test(g)) && g || lab || ph || el.id).toLowerCase().match(/[\p{L}\p{N}]+/gu)?.join("_") || g || t,
+              ((b /* checkbox, radio */ || !/^(input_|nf-|entry|\d|field\d*$)|\[/i.test(g)) && g || lab || ph || el.id).toLowerCase().match(/[\p{L}\p{N}]+/gu)?.join("_") || g || t,
               // FormData: only checked boxes and radios, every selected option, every
               // field of a name (a phone number split over three inputs). Built only when
               // sending: each build fires the page's own `formdata` handlers, and typing
