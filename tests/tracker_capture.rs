@@ -401,6 +401,46 @@ async fn a_submit_stopped_in_the_buttons_click_handler_is_captured_as_partial() 
     t.stop().await;
 }
 
+/// Ninja Forms' Submit is a plain button (type=button): its click handler sends the fields
+/// with $.ajax and clears them, and no submit event ever fires. The click is captured, as
+/// partial (the tracker cannot know the page sent the form), with the fields typed after
+/// the email too, before the page clears them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_button_that_sends_and_clears_the_form_is_captured_on_its_click() {
+    let Some(chrome) = browser::Browser::launch().await else { return };
+    let t = spawn_app().await;
+    let client = site(&t).await;
+    let body = format!(
+        "{NINJA}<p id=\"status\"></p><script>document.getElementById('nf-field-9').addEventListener('click', () => {{
+          const fields = document.querySelectorAll('.nf-form-cont .ninja-forms-field:not([type=button])');
+          if ([...fields].some(f => f.required && !f.value)) return;
+          fetch('/thanks', {{method: 'POST', body: JSON.stringify([...fields].map(f => f.value))}}).then(() => {{
+            fields.forEach(f => f.value = '');
+            document.querySelector('.nf-response-msg').textContent = 'Your form has been successfully submitted.';
+            document.getElementById('status').textContent = 'sent';
+          }});
+        }});</script>"
+    );
+    let (site_url, _server) = browser::serve_pages(vec![("/", page(&t, &client, &body))]).await;
+    let page = open(&chrome, &format!("{site_url}/")).await;
+    page.fill("#nf-field-5", "Dorothy Vaughan").await;
+    page.fill("#nf-field-6", "ninja-forms@example.com").await;
+    page.fill("#nf-field-8", "+1 202 555 0104").await;
+    page.fill("#nf-field-7", "Training for 12 people").await;
+    page.click("#nf-field-9").await;
+    page.wait_for("document.getElementById('status').textContent === 'sent'", DEADLINE).await;
+    assert_eq!(page.eval("document.getElementById('nf-field-7').value").await, "", "the page cleared its form");
+    flush_all(&page).await;
+    let lead =
+        wait_for_lead(&t, &client, "ninja-forms@example.com", |l| l["message"] == "Training for 12 people").await;
+    assert_eq!(lead["status"], "partial", "{lead:#}");
+    assert_eq!((&lead["name"], &lead["phone"]), (&json!("Dorothy Vaughan"), &json!("+1 202 555 0104")), "{lead:#}");
+    assert!(lead["fields"].get("nf_field_hp").is_none(), "{lead:#}");
+    assert_eq!(wait_for_leads(&t, &client, 1).await.len(), 1);
+    no_exceptions(&page);
+    t.stop().await;
+}
+
 /// The privacy filter reads what a field is called, not what it offers: a select whose
 /// options mention cards, a passenger count, a cardiology department, a nights-of-stay
 /// field are ordinary fields; a card number field is still never sent.
@@ -762,6 +802,20 @@ const ELEMENTOR: &str = r#"<div class="elementor-widget-container">
 <div class="elementor-field-type-textarea elementor-field-group elementor-column elementor-field-group-message elementor-col-100"><label for="form-field-message" class="elementor-field-label">Message</label><textarea class="elementor-field-textual elementor-field  elementor-size-sm" name="form_fields[message]" id="form-field-message" rows="4" placeholder="Message"></textarea></div>
 <div class="elementor-field-group elementor-column elementor-field-type-submit elementor-col-100 e-form__buttons"><button type="submit" class="elementor-button elementor-size-sm"><span><span class="elementor-button-icon"></span><span class="elementor-button-text">Send</span></span></button></div>
 </div></form></div>"#;
+
+/// Ninja Forms 3 as its templates render it: a bare <form>, fields named nf-field-N, a
+/// honeypot, and a Submit that is a plain button.
+const NINJA: &str = r#"<div id="nf-form-2-cont" class="nf-form-cont" aria-live="polite" aria-labelledby="nf-form-title-2" aria-describedby="nf-form-errors-2" role="form">
+<span id="nf-form-title-2" class="nf-form-title"><h3>Contact Me</h3></span>
+<div class="nf-form-wrap ninja-forms-form-wrap"><div class="nf-response-msg"></div><div class="nf-debug-msg"></div>
+<div class="nf-form-layout"><form><div><div class="nf-form-content "><nf-fields-wrap>
+<nf-field><div id="nf-field-5-container" class="nf-field-container textbox-container label-above "><div class="nf-field"><div id="nf-field-5-wrap" class="field-wrap textbox-wrap" data-field-id="5"><div class="nf-field-label"><label for="nf-field-5" id="nf-label-field-5" class="">Name <span class="ninja-forms-req-symbol">*</span></label></div><div class="nf-field-element"><input type="text" value="" class="ninja-forms-field nf-element" id="nf-field-5" name="nf-field-5" aria-invalid="false" aria-describedby="nf-error-5" aria-labelledby="nf-label-field-5" required=""></div></div></div></div></nf-field>
+<nf-field><div id="nf-field-6-container" class="nf-field-container email-container label-above "><div class="nf-field"><div id="nf-field-6-wrap" class="field-wrap email-wrap" data-field-id="6"><div class="nf-field-label"><label for="nf-field-6" id="nf-label-field-6" class="">Email <span class="ninja-forms-req-symbol">*</span></label></div><div class="nf-field-element"><input type="email" value="" class="ninja-forms-field nf-element" id="nf-field-6" name="nf-field-6" autocomplete="email" aria-invalid="false" aria-describedby="nf-error-6" aria-labelledby="nf-label-field-6" required=""></div></div></div></div></nf-field>
+<nf-field><div id="nf-field-8-container" class="nf-field-container phone-container label-above "><div class="nf-field"><div id="nf-field-8-wrap" class="field-wrap phone-wrap" data-field-id="8"><div class="nf-field-label"><label for="nf-field-8" id="nf-label-field-8" class="">Phone</label></div><div class="nf-field-element"><input type="tel" value="" class="ninja-forms-field nf-element" id="nf-field-8" name="nf-field-8" autocomplete="tel" aria-invalid="false" aria-describedby="nf-error-8" aria-labelledby="nf-label-field-8"></div></div></div></div></nf-field>
+<nf-field><div id="nf-field-7-container" class="nf-field-container textarea-container label-above "><div class="nf-field"><div id="nf-field-7-wrap" class="field-wrap textarea-wrap" data-field-id="7"><div class="nf-field-label"><label for="nf-field-7" id="nf-label-field-7" class="">Message <span class="ninja-forms-req-symbol">*</span></label></div><div class="nf-field-element"><textarea id="nf-field-7" name="nf-field-7" aria-invalid="false" aria-describedby="nf-error-7" class="ninja-forms-field nf-element" aria-labelledby="nf-label-field-7" required=""></textarea></div></div></div></div></nf-field>
+<nf-field><div id="nf-field-9-container" class="nf-field-container submit-container label-above textbox-container"><div class="nf-field"><div id="nf-field-9-wrap" class="field-wrap submit-wrap textbox-wrap" data-field-id="9"><div class="nf-field-label"></div><div class="nf-field-element"><input id="nf-field-9" class="ninja-forms-field nf-element " type="button" value="Submit"></div></div></div></div></nf-field>
+</nf-fields-wrap></div><div class="nf-after-form-content"><div id="nf-form-errors-2" class="nf-form-errors" role="alert"></div><div class="nf-form-hp"><label for="nf-field-hp-2" aria-hidden="true">If you are a human seeing this field, please leave it empty.<input id="nf-field-hp-2" name="nf-field-hp" class="nf-element nf-field-hp" type="text" value=""></label></div></div>
+</div></form></div></div></div>"#;
 
 /// Pardot (Account Engagement) names every field by its ids; the label says what it is.
 const PARDOT: &str = r#"<form accept-charset="UTF-8" method="post" action="/thanks" class="form" id="pardot-form">

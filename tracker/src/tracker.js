@@ -27,10 +27,10 @@
  *   and on form.submit() (which fires no event: HTMLFormElement.prototype.submit is wrapped);
  *   not again for the same values (a double click, a validate-then-submit() script);
  * - form_interaction ("partial capture") when a field holding an email is changed and left
- *   (`change`), after a click on a submit button that no submission of its values followed
- *   (the page's own click handler stopped it: it may have sent the form with $.post, or
- *   added a guest), and, when the page is hidden, for every form changed since it was last
- *   sent that holds an email (by sendBeacon);
+ *   (`change`), after a click on a submit or plain button that no submission of its values
+ *   followed (the page's own click handler stopped it or sends the form itself: it may have
+ *   sent the form with $.post, or added a guest), and, when the page is hidden, for every
+ *   form changed since it was last sent that holds an email (by sendBeacon);
  * - a queue persisted in localStorage (in memory only when storage is blocked). Submissions and
  *   chat messages are sent at once, other events when 10 are queued or after 5 s; a request
  *   carries the 10 oldest events (far below the server's 64 KiB for ordinary forms) and the next goes
@@ -238,13 +238,19 @@
     var FP = HTMLFormElement.prototype, FS = FP.submit;
     FP.submit = function () { T(lead)(this, "submit"); return FS.call(this) };
     // A click on a submit button whose own handler stops the submit (a jQuery theme's click
-    // → preventDefault → $.post) is followed by no submit event. Whether the page then sent
-    // the form cannot be known (the button may as well add a guest, apply a coupon or go to
-    // the next step), so once the click is over the form is captured as partial ("click"),
-    // with every field: unless the submit did follow, and sent these very values (s.l).
-    // (A submit button outside any form, a React button with no type, has no form: lead(null)
-    // throws inside T, which swallows it, as it does every error.)
-    on("click", e => (e = is(e, "button,input"))?.type == "submit" && setTimeout(T(() => lead(e.form, "click"))));
+    // → preventDefault → $.post) is followed by no submit event; nor is a click on a plain
+    // button (type=button) whose handler sends the form: Ninja Forms' Submit, a theme's $.ajax
+    // button, which often clear the form once it is sent, so the click is the last chance to
+    // read it. Whether the page then sent the form cannot be known (the button may as well add
+    // a guest, apply a coupon or go to the next step), so once the click is over the form is
+    // captured as partial ("click"), with every field: unless the submit did follow, and sent
+    // these very values (s.l).
+    // "[type$=it],[type$=on]": inputs of type submit and button (no other type ends so). The
+    // button is found when clicked (the page's handler may replace the label clicked, a
+    // "Sending…" spinner) and passed as setTimeout's delay, which it is not (NaN: 0), for bytes.
+    // A click on no button, or on a button outside any form (a React button with no type),
+    // makes lead(null) throw inside T, which swallows it, as it does every error.
+    on("click", e => setTimeout(T(() => lead(e.form, "click")), e = is(e, "button,[type$=it],[type$=on]")));
     // (a field outside any form has none: lead(null) throws inside T, which swallows it)
     on("input", e => lead(e.form));
     on("change", e => EMAIL.test(e.value) && lead(e.form, "blur"));
