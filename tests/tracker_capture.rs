@@ -828,6 +828,32 @@ const PARDOT: &str = r#"<form accept-charset="UTF-8" method="post" action="/than
 <input name="_utf8" type="hidden" value="&#9731;" /><p class="submit"><input type="submit" accesskey="s" value="Submit" /></p>
 <input type="hidden" name="hiddenDependentFields" id="hiddenDependentFields" value="" /></form>"#;
 
+/// Tilda names a multi-line box `Textarea`, Forminator `textarea-1`, Wix Forms
+/// `long_answer_<id>`: the box after its kind, not its content.
+const TILDA: &str = r#"<form id="form512345678" name="form512345678" role="form" action="" method="POST" data-formactiontype="2" data-inputbox=".t-input-group" class="t-form js-form-proccess t-form_inputs-total_4">
+<input type="hidden" name="formservices[]" value="1a2b3c4d5e6f" class="js-formaction-services"><input type="hidden" name="tildaspec-formname" tabindex="-1" value="Contact">
+<div class="t-form__inputsbox t-form__inputsbox_vertical-form t-form__inputsbox_inrow">
+<div class="t-input-group t-input-group_nm" data-input-lid="1494858943227" data-field-type="nm"><label for="input_1494858943227" class="t-input-title t-descr t-descr_md" id="field-title_1494858943227">Your name</label><div class="t-input-block"><input type="text" autocomplete="name" name="Name" id="input_1494858943227" class="t-input js-tilda-rule" value="" data-tilda-req="1" aria-required="true" data-tilda-rule="name" aria-describedby="error_1494858943227"><div class="t-input-error" aria-live="polite" id="error_1494858943227"></div></div></div>
+<div class="t-input-group t-input-group_em" data-input-lid="1494858943228" data-field-type="em"><label for="input_1494858943228" class="t-input-title t-descr t-descr_md" id="field-title_1494858943228">Your email</label><div class="t-input-block"><input type="text" autocomplete="email" name="Email" id="input_1494858943228" class="t-input js-tilda-rule" value="" data-tilda-req="1" aria-required="true" data-tilda-rule="email" aria-describedby="error_1494858943228"><div class="t-input-error" aria-live="polite" id="error_1494858943228"></div></div></div>
+<div class="t-input-group t-input-group_ph" data-input-lid="1494858943229" data-field-type="ph"><label for="input_1494858943229" class="t-input-title t-descr t-descr_md" id="field-title_1494858943229">Your phone</label><div class="t-input-block"><input type="tel" autocomplete="tel" name="Phone" id="input_1494858943229" class="t-input js-tilda-rule js-tilda-mask" value="" data-tilda-rule="phone" pattern="[0-9]*" data-tilda-mask="+1 (999) 999-9999" aria-describedby="error_1494858943229"><div class="t-input-error" aria-live="polite" id="error_1494858943229"></div></div></div>
+<div class="t-input-group t-input-group_ta" data-input-lid="1494858943230" data-field-type="ta"><label for="input_1494858943230" class="t-input-title t-descr t-descr_md" id="field-title_1494858943230">Comment</label><div class="t-input-block"><textarea name="Textarea" id="input_1494858943230" class="t-input js-tilda-rule" style="height:102px;" rows="3" aria-describedby="error_1494858943230"></textarea><div class="t-input-error" aria-live="polite" id="error_1494858943230"></div></div></div>
+<div class="t-form__submit"><button type="submit" class="t-submit">Submit</button></div></div></form>"#;
+
+const FORMINATOR: &str = r#"<form id="forminator-module-123" class="forminator-ui forminator-custom-form forminator-custom-form-123 forminator-design--default forminator_ajax" method="post" data-forminator-render="0" data-form-id="123" data-uid="64f1a2b3c4d5e" novalidate="novalidate">
+<div class="forminator-row"><div id="name-1" class="forminator-field-name forminator-col forminator-col-12 "><div class="forminator-field"><label for="forminator-field-name-1_64f1a2b3c4d5e" id="forminator-field-name-1_64f1a2b3c4d5e-label" class="forminator-label">Name <span class="forminator-required">*</span></label><input type="text" name="name-1" value="" placeholder="E.g. John" id="forminator-field-name-1_64f1a2b3c4d5e" class="forminator-input forminator-name--field" aria-required="true" autocomplete="name" /></div></div></div>
+<div class="forminator-row"><div id="email-1" class="forminator-field-email forminator-col forminator-col-12 "><div class="forminator-field"><label for="forminator-field-email-1_64f1a2b3c4d5e" id="forminator-field-email-1_64f1a2b3c4d5e-label" class="forminator-label">Email Address <span class="forminator-required">*</span></label><input type="email" name="email-1" value="" placeholder="E.g. john@doe.com" id="forminator-field-email-1_64f1a2b3c4d5e" class="forminator-input forminator-email--field" data-required="1" aria-required="true" autocomplete="email" /></div></div></div>
+<div class="forminator-row"><div id="textarea-1" class="forminator-field-textarea forminator-col forminator-col-12 "><div class="forminator-field"><label for="forminator-field-textarea-1_64f1a2b3c4d5e" id="forminator-field-textarea-1_64f1a2b3c4d5e-label" class="forminator-label">Message</label><textarea name="textarea-1" placeholder="Enter your message..." id="forminator-field-textarea-1_64f1a2b3c4d5e" class="forminator-textarea" rows="6" style="min-height:140px;" maxlength="" ></textarea></div></div></div>
+<input type="hidden" name="referer_url" value="" /><div class="forminator-row forminator-row-last"><div class="forminator-col"><div class="forminator-field"><button class="forminator-button forminator-button-submit">Send Message</button></div></div></div>
+<input type="hidden" id="forminator_nonce" name="forminator_nonce" value="a1b2c3d4e5" /><input type="hidden" name="_wp_http_referer" value="/contact/" /><input type="hidden" name="form_id" value="123"><input type="hidden" name="page_id" value="45"><input type="hidden" name="form_type" value="default"><input type="hidden" name="current_url" value="https://example.com/contact/"><input type="hidden" name="render_id" value="0"><input type="hidden" name="action" value="forminator_submit_form_custom-forms">
+</form>"#;
+
+const WIX: &str = r#"<div id="comp-lq1a2b3c" class="comp-lq1a2b3c wixui-form"><form class="kuTaGy" data-hook="form" novalidate="">
+<div class="k0IX5q" data-hook="first_name_8d1e-field"><label for="form-field-first_name_8d1e" class="ihfDRA">First name</label><input id="form-field-first_name_8d1e" name="first_name_8d1e" type="text" class="KvoMHf has-custom-focus wixui-text-input__input" maxlength="100" value=""></div>
+<div class="k0IX5q" data-hook="email_4c7f-field"><label for="form-field-email_4c7f" class="ihfDRA">Email<span aria-hidden="true">*</span></label><input id="form-field-email_4c7f" name="email_4c7f" type="email" required="" class="KvoMHf" maxlength="250" value=""></div>
+<div class="k0IX5q" data-hook="long_answer_3524-field"><label for="form-field-long_answer_3524" class="ihfDRA">Message</label><textarea id="form-field-long_answer_3524" name="long_answer_3524" class="KvoMHf"></textarea></div>
+<div class="k0IX5q"><button type="submit" data-hook="submit-button" class="StylableButton2545352419__root wixui-button"><span class="StylableButton2545352419__label">Submit</span></button></div>
+</form></div>"#;
+
 /// One site-builder page: its markup, how its script sends (`ajax` selector or a normal
 /// post), the fields to type (selector, text), and the expected lead.
 struct Builder {
@@ -921,6 +947,52 @@ async fn site_builder_markups_become_leads() {
                 ("company", "IBM"),
                 ("message", "Optimising compilers"),
             ],
+        },
+        Builder {
+            path: "/tilda",
+            markup: TILDA,
+            ajax: Some(".t-form"),
+            typed: &[
+                ("input[name=Name]", "Sophie Wilson"),
+                ("input[name=Email]", "tilda@example.com"),
+                ("input[name=Phone]", "2025550110"),
+                ("textarea[name=Textarea]", "Is the ARM course still open?"),
+            ],
+            submit: ".t-submit",
+            expect: &[
+                ("email", "tilda@example.com"),
+                ("name", "Sophie Wilson"),
+                ("phone", "2025550110"),
+                ("message", "Is the ARM course still open?"),
+            ],
+        },
+        Builder {
+            path: "/forminator",
+            markup: FORMINATOR,
+            ajax: Some(".forminator-custom-form"),
+            typed: &[
+                ("input[name=name-1]", "Mary Kenneth Keller"),
+                ("input[name=email-1]", "forminator@example.com"),
+                ("textarea[name=textarea-1]", "Visiting on Monday"),
+            ],
+            submit: ".forminator-button-submit",
+            expect: &[
+                ("email", "forminator@example.com"),
+                ("name", "Mary Kenneth Keller"),
+                ("message", "Visiting on Monday"),
+            ],
+        },
+        Builder {
+            path: "/wix",
+            markup: WIX,
+            ajax: Some("form[data-hook=form]"),
+            typed: &[
+                ("input[name=first_name_8d1e]", "Grace"),
+                ("input[name=email_4c7f]", "wix@example.com"),
+                ("textarea", "A table for six"),
+            ],
+            submit: "button[data-hook=submit-button]",
+            expect: &[("email", "wix@example.com"), ("firstName", "Grace"), ("message", "A table for six")],
         },
     ];
     let pages = builders

@@ -38,6 +38,14 @@ const FILLER_WORDS: &[&str] = &[
     "address", "adresse", "no", "nr",
 ];
 
+/// True when a name says what kind of box the field is, not what it holds, and the box is
+/// the multi-line one: Tilda's `Textarea`, Forminator's `textarea-1`, Zoho Forms'
+/// `MultiLine`, Wix's `long_answer_3524`. A contact form's multi-line box holds the message.
+fn names_a_text_box(words: &[String]) -> bool {
+    let has = |w: &str| words.iter().any(|x| x == w);
+    has("textarea") || has("multiline") || (has("multi") && has("line")) || (has("long") && has("answer"))
+}
+
 /// Words of Japanese, Chinese and Korean labels, most specific first (`会社名` is the
 /// company, not a name). These scripts do not space their words, so they are looked for
 /// inside the name.
@@ -172,7 +180,11 @@ impl LeadAttr {
             return None;
         }
         let core = words.iter().filter(|w| !FILLER_WORDS.contains(&w.as_str())).count();
-        Some((attr, if core <= 1 { MatchStrength::Exact } else { MatchStrength::Contains }))
+        // A box named after its kind only may hold the message: a field named so wins.
+        if core > 1 || (attr == LeadAttr::Message && names_a_text_box(&words)) {
+            return Some((attr, MatchStrength::Contains));
+        }
+        Some((attr, MatchStrength::Exact))
     }
 
     /// The attribute a field name's words mention, if any.
@@ -254,7 +266,8 @@ impl LeadAttr {
             "messaggio",
             "mensagem",
             "bericht",
-        ]) {
+        ]) || names_a_text_box(words)
+        {
             return Some(LeadAttr::Message);
         }
         let is_user = has("user") || has("username") || has("login") || has("file");
@@ -660,11 +673,17 @@ mod tests {
             ("correo_electronico", LeadAttr::Email),
             ("ihre_nachricht", LeadAttr::Message),
             ("mensaje", LeadAttr::Message),
+            ("textarea", LeadAttr::Message),
+            ("textarea_1", LeadAttr::Message),
+            ("multiline", LeadAttr::Message),
+            ("MultiLine", LeadAttr::Message),
+            ("long_answer_3524", LeadAttr::Message),
+            ("long_answer_3e9d", LeadAttr::Message),
         ];
         for (name, attr) in cases {
             assert_eq!(LeadAttr::from_field_name(name), Some(*attr), "{name}");
         }
-        for name in ["username", "user_name", "file_name", "budget", "utm_source"] {
+        for name in ["username", "user_name", "file_name", "budget", "utm_source", "short_answer_1a2b"] {
             assert_eq!(LeadAttr::from_field_name(name), None, "{name}");
         }
     }
@@ -707,6 +726,17 @@ mod tests {
         // The exact name wins over one that only mentions the word, whichever sorts first.
         let c = extract_contact(&fields(&[("alt_mobile_phone", "+1 202 555 0199"), ("phone", "+1 202 555 0101")]), &[]);
         assert_eq!(c.get(&LeadAttr::Phone).map(String::as_str), Some("+1 202 555 0101"));
+    }
+
+    /// A multi-line box named after its kind holds the message, unless a field is named so.
+    #[test]
+    fn a_text_box_named_after_its_kind_is_the_message_unless_one_is_named_so() {
+        let message = |pairs: &[(&str, &str)]| extract_contact(&fields(pairs), &[]).get(&LeadAttr::Message).cloned();
+        assert_eq!(
+            message(&[("textarea", "Quote for 3 rooms"), ("email", "a@b.co")]).as_deref(),
+            Some("Quote for 3 rooms")
+        );
+        assert_eq!(message(&[("textarea", "Other notes"), ("your_message", "Quote")]).as_deref(), Some("Quote"));
     }
 
     /// Name boxes split in two, in the builders' and languages' spellings: the lead's name
