@@ -854,6 +854,36 @@ const WIX: &str = r#"<div id="comp-lq1a2b3c" class="comp-lq1a2b3c wixui-form"><f
 <div class="k0IX5q"><button type="submit" data-hook="submit-button" class="StylableButton2545352419__root wixui-button"><span class="StylableButton2545352419__label">Submit</span></button></div>
 </form></div>"#;
 
+/// Zoho CRM's web-to-lead form keeps its state in text inputs hidden by a style.
+const ZOHO_CRM: &str = r#"<div id='crmWebToEntityForm' class='zcwf_lblLeft crmWebToEntityForm' style='background-color: white;color: black;max-width: 600px;'>
+<form id='webform5000000000001' action='/thanks' name=WebToLeads5000000000001 method='POST' onSubmit='javascript:document.charset="UTF-8"; return checkMandatory5000000000001()' accept-charset='UTF-8'>
+<input type='text' style='display:none;' name='xnQsjsdp' value='a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6'></input>
+<input type='hidden' name='zc_gad' id='zc_gad' value=''></input>
+<input type='text' style='display:none;' name='xmIwtLD' value='f6e5d4c3b2a1f6e5d4c3b2a1f6e5d4c3b2a1f6e5d4c3b2a1f6e5d4c3b2a1f6e5'></input>
+<input type='text' style='display:none;' name='actionType' value='TGVhZHM='></input>
+<input type='text' style='display:none;' name='returnURL' value='https&#x3a;&#x2f;&#x2f;example.com&#x2f;thanks' > </input>
+<div class='zcwf_title' style='max-width: 600px;color: black;'>Contact us</div>
+<div class='zcwf_row'><div class='zcwf_col_lab' style='font-size:12px; font-family: Arial;'><label for='First_Name'>First Name</label></div><div class='zcwf_col_fld'><input type='text' id='First_Name' aria-required='false' aria-label='First Name' name='First Name' aria-valuemax='40' maxlength='40'></input><div class='zcwf_col_help'></div></div></div>
+<div class='zcwf_row'><div class='zcwf_col_lab' style='font-size:12px; font-family: Arial;'><label for='Last_Name'>Last Name<span style='color:red;'>*</span></label></div><div class='zcwf_col_fld'><input type='text' id='Last_Name' aria-required='true' aria-label='Last Name' name='Last Name' aria-valuemax='80' maxlength='80'></input><div class='zcwf_col_help'></div></div></div>
+<div class='zcwf_row'><div class='zcwf_col_lab' style='font-size:12px; font-family: Arial;'><label for='Email'>Email</label></div><div class='zcwf_col_fld'><input type='text' ftype='email' autocomplete='false' id='Email' aria-required='false' aria-label='Email' name='Email' aria-valuemax='100' crmlabel='' maxlength='100'></input><div class='zcwf_col_help'></div></div></div>
+<div class='zcwf_row'><div class='zcwf_col_lab' style='font-size:12px; font-family: Arial;'><label for='Company'>Company<span style='color:red;'>*</span></label></div><div class='zcwf_col_fld'><input type='text' id='Company' aria-required='true' aria-label='Company' name='Company' aria-valuemax='200' maxlength='200'></input><div class='zcwf_col_help'></div></div></div>
+<div class='zcwf_row'><div class='zcwf_col_lab' style='font-size:12px; font-family: Arial;'><label for='Description'>Description</label></div><div class='zcwf_col_fld'><textarea id='Description' aria-required='false' aria-label='Description' name='Description'></textarea><div class='zcwf_col_help'></div></div></div>
+<input type='text' type='hidden' style='display: none;' name='aG9uZXlwb3Q' value=''/>
+<div class='zcwf_row'><div class='zcwf_col_lab' style='font-size:12px; font-family: Arial;'></div><div class='zcwf_col_fld'><input type='submit' id='formsubmit' role='button' class='formsubmit zcwf_button' value='Submit' aria-label='Submit' title='Submit'><input type='reset' class='zcwf_button' role='button' name='reset' value='Reset' aria-label='Reset' title='Reset'></div></div>
+<script>function checkMandatory5000000000001() { return true; }</script></form></div>"#;
+
+/// Zoho Forms' HTML embed: a multi-line box named MultiLine.
+const ZOHO_FORMS: &str = r#"<div class="zf-templateWidth"><form action='/thanks' name='form' method='POST' onSubmit='javascript:document.charset="UTF-8"; return zf_ValidateAndSubmit();' accept-charset='UTF-8' enctype='multipart/form-data' id='form'>
+<input type="hidden" name="zf_referrer_name" value=""><input type="hidden" name="zf_redirect_url" value=""><input type="hidden" name="zc_gad" value="">
+<div class="zf-templateWrapper"><div class="zf-subContWrap zf-topAlign"><ul>
+<li class="zf-tempFrmWrapper zf-name zf-namemedium"><label class="zf-labelName">Name<em class="zf-important">*</em></label><div class="zf-tempContDiv zf-twoType"><div class="zf-nameWrapper">
+<span><input type="text" maxlength="255" name="Name_First" fieldType=7 placeholder=""/><label>First</label></span>
+<span><input type="text" maxlength="255" name="Name_Last" fieldType=7 placeholder=""/><label>Last</label></span><div class="zf-clearBoth"></div></div></div></li>
+<li class="zf-tempFrmWrapper zf-small"><label class="zf-labelName">Email<em class="zf-important">*</em></label><div class="zf-tempContDiv"><span><input type="text" maxlength="255" name="Email" value="" fieldType=9 placeholder=""/></span></div></li>
+<li class="zf-tempFrmWrapper zf-large"><label class="zf-labelName">Message</label><div class="zf-tempContDiv"><span><textarea name="MultiLine" checktype="c1" maxlength="65535" placeholder=""></textarea></span></div></li>
+</ul></div><ul><li class="zf-fmFooter"><button class="zf-submitColor">Submit</button></li></ul></div></form></div>
+<script>function zf_ValidateAndSubmit() { return true; }</script>"#;
+
 /// One site-builder page: its markup, how its script sends (`ajax` selector or a normal
 /// post), the fields to type (selector, text), and the expected lead.
 struct Builder {
@@ -994,7 +1024,45 @@ async fn site_builder_markups_become_leads() {
             submit: "button[data-hook=submit-button]",
             expect: &[("email", "wix@example.com"), ("firstName", "Grace"), ("message", "A table for six")],
         },
+        Builder {
+            path: "/zoho-crm",
+            markup: ZOHO_CRM,
+            ajax: None,
+            typed: &[
+                ("#First_Name", "Jean"),
+                ("#Last_Name", "Bartik"),
+                ("#Email", "zoho-crm@example.com"),
+                ("#Company", "ENIAC"),
+                ("#Description", "Six programmers"),
+            ],
+            submit: "#formsubmit",
+            expect: &[
+                ("email", "zoho-crm@example.com"),
+                ("name", "Jean Bartik"),
+                ("company", "ENIAC"),
+                ("message", "Six programmers"),
+            ],
+        },
+        Builder {
+            path: "/zoho-forms",
+            markup: ZOHO_FORMS,
+            ajax: None,
+            typed: &[
+                ("input[name=Name_First]", "Kathleen"),
+                ("input[name=Name_Last]", "Booth"),
+                ("input[name=Email]", "zoho-forms@example.com"),
+                ("textarea[name=MultiLine]", "Assembly language course"),
+            ],
+            submit: ".zf-submitColor",
+            expect: &[
+                ("email", "zoho-forms@example.com"),
+                ("name", "Kathleen Booth"),
+                ("message", "Assembly language course"),
+            ],
+        },
     ];
+    // Builders' own state: HubSpot's and Elementor's hidden inputs, Zoho CRM's hidden by a style.
+    const INTERNAL: &[&str] = &["hs_context", "post_id", "xnqsjsdp", "xmiwtld", "actiontype", "returnurl"];
     let pages = builders
         .iter()
         .map(|b| {
@@ -1023,9 +1091,7 @@ async fn site_builder_markups_become_leads() {
         }
         let fields = lead["fields"].as_object().unwrap();
         assert!(
-            !fields
-                .keys()
-                .any(|k| k.starts_with("_wp") || k.starts_with("gform") || k == "hs_context" || k == "post_id"),
+            !fields.keys().any(|k| k.starts_with("_wp") || k.starts_with("gform") || INTERNAL.contains(&k.as_str())),
             "{}: builder-internal hidden inputs are not captured: {fields:?}",
             b.path
         );
