@@ -884,6 +884,96 @@ const ZOHO_FORMS: &str = r#"<div class="zf-templateWidth"><form action='/thanks'
 </ul></div><ul><li class="zf-fmFooter"><button class="zf-submitColor">Submit</button></li></ul></div></form></div>
 <script>function zf_ValidateAndSubmit() { return true; }</script>"#;
 
+/// Divi's contact form: fields named et_pb_contact_<field id>_<form number>, a math captcha.
+const DIVI: &str = r#"<div id="et_pb_contact_form_0" class="et_pb_module et_pb_contact_form_0 et_pb_contact_form_container clearfix" data-form_unique_num="0" data-form_unique_id="7f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b">
+<h1 class="et_pb_contact_main_title">Get in touch</h1><div class="et-pb-contact-message"></div>
+<div class="et_pb_contact"><form class="et_pb_contact_form clearfix" method="post" action="/contact/">
+<p class="et_pb_contact_field et_pb_contact_field_0 et_pb_contact_field_half" data-id="name" data-type="input"><label for="et_pb_contact_name_0" class="et_pb_contact_form_label">Name</label><input type="text" id="et_pb_contact_name_0" class="input" value="" name="et_pb_contact_name_0" data-required_mark="required" data-field_type="input" data-original_id="name" placeholder="Name"></p>
+<p class="et_pb_contact_field et_pb_contact_field_1 et_pb_contact_field_half et_pb_contact_field_last" data-id="email" data-type="email"><label for="et_pb_contact_email_0" class="et_pb_contact_form_label">Email Address</label><input type="text" id="et_pb_contact_email_0" class="input" value="" name="et_pb_contact_email_0" data-required_mark="required" data-field_type="email" data-original_id="email" placeholder="Email Address"></p>
+<p class="et_pb_contact_field et_pb_contact_field_2 et_pb_contact_field_half" data-id="phone" data-type="input"><label for="et_pb_contact_phone_0" class="et_pb_contact_form_label">Phone</label><input type="text" id="et_pb_contact_phone_0" class="input" value="" name="et_pb_contact_phone_0" data-required_mark="not_required" data-field_type="input" data-original_id="phone" placeholder="Phone"></p>
+<p class="et_pb_contact_field et_pb_contact_field_3 et_pb_contact_field_last" data-id="message" data-type="text"><label for="et_pb_contact_message_0" class="et_pb_contact_form_label">Message</label><textarea name="et_pb_contact_message_0" id="et_pb_contact_message_0" class="et_pb_contact_message input" data-required_mark="required" data-field_type="text" data-original_id="message" placeholder="Message"></textarea></p>
+<input type="hidden" value="et_contact_proccess" name="et_pb_contactform_submit_0"/>
+<div class="et_contact_bottom_container"><div class="et_pb_contact_right"><p class="clearfix"><span class="et_pb_contact_captcha_question">7 + 3</span> = <input type="text" size="2" class="input et_pb_contact_captcha" data-first_digit="7" data-second_digit="3" value="" name="et_pb_contact_captcha_0" data-required_mark="required" autocomplete="off"></p></div>
+<button type="submit" name="et_builder_submit_button" class="et_pb_contact_submit et_pb_button">Submit</button></div>
+<input type="hidden" id="_wpnonce-et-pb-contact-form-submitted-0" name="_wpnonce-et-pb-contact-form-submitted-0" value="a1b2c3d4e5" /><input type="hidden" name="_wp_http_referer" value="/contact/" />
+</form></div></div>"#;
+
+/// Shopify's contact form (Dawn theme): names are contact[<label>].
+const SHOPIFY: &str = r#"<form method="post" action="/thanks" id="ContactForm" accept-charset="UTF-8" class="isolate"><input type="hidden" name="form_type" value="contact" /><input type="hidden" name="utf8" value="✓" />
+<div class="contact__fields"><div class="field"><input class="field__input" autocomplete="name" type="text" id="ContactForm-name" name="contact[Name]" value="" placeholder="Name"><label class="field__label" for="ContactForm-name">Name</label></div>
+<div class="field field--with-error"><input autocomplete="email" type="email" id="ContactForm-email" class="field__input" name="contact[email]" spellcheck="false" autocapitalize="off" value="" aria-required="true" placeholder="Email"><label class="field__label" for="ContactForm-email">Email <span aria-hidden="true">*</span></label></div></div>
+<div class="field"><input type="tel" id="ContactForm-phone" class="field__input" autocomplete="tel" name="contact[Phone number]" pattern="[0-9\-]*" value="" placeholder="Phone number"><label class="field__label" for="ContactForm-phone">Phone number</label></div>
+<div class="field"><textarea rows="10" id="ContactForm-body" class="text-area field__input" name="contact[Comment]" placeholder="Comment"></textarea><label class="form__label field__label" for="ContactForm-body">Comment</label></div>
+<div class="contact__button"><button type="submit" class="button">Send</button></div></form>"#;
+
+/// Mailchimp's embedded signup: merge tags for names, a GDPR box labelled Email, a bot trap.
+const MAILCHIMP: &str = r#"<div id="mc_embed_shell"><div id="mc_embed_signup"><form action="/thanks" method="post" id="mc-embedded-subscribe-form" name="mc-embedded-subscribe-form" class="validate" novalidate="novalidate">
+<div id="mc_embed_signup_scroll"><h2>Subscribe</h2><div class="indicates-required"><span class="asterisk">*</span> indicates required</div>
+<div class="mc-field-group"><label for="mce-EMAIL">Email Address <span class="asterisk">*</span></label><input type="email" name="EMAIL" class="required email" id="mce-EMAIL" required="" value=""></div>
+<div class="mc-field-group"><label for="mce-FNAME">First Name </label><input type="text" name="FNAME" class=" text" id="mce-FNAME" value=""></div>
+<div class="mc-field-group"><label for="mce-LNAME">Last Name </label><input type="text" name="LNAME" class=" text" id="mce-LNAME" value=""></div>
+<div class="mc-field-group size1of2"><label for="mce-PHONE">Phone Number </label><input type="text" name="PHONE" class="REQ_CSS" id="mce-PHONE" value=""></div>
+<div id="mergeRow-gdpr" class="mergeRow gdpr-mergeRow content__gdprBlock mc-field-group"><div class="content__gdpr"><label>Marketing Permissions</label><p>Please select all the ways you would like to hear from us:</p>
+<fieldset class="mc_fieldset gdprRequired mc-field-group" name="interestgroup_field"><label class="checkbox subfield" for="gdpr_1"><input type="checkbox" id="gdpr_1" name="gdpr[1]" class="gdpr" value="Y"><span>Email</span></label></fieldset></div></div>
+<div hidden=""><input type="hidden" name="tags" value="2912345"></div>
+<div id="mce-responses" class="clear foot"><div class="response" id="mce-error-response" style="display: none;"></div><div class="response" id="mce-success-response" style="display: none;"></div></div>
+<div aria-hidden="true" style="position: absolute; left: -5000px;"><input type="text" name="b_1a2b3c4d5e6f7a8b9c0d1e2f3_4a5b6c7d8e" tabindex="-1" value=""></div>
+<div class="optionalParent"><div class="clear foot"><input type="submit" name="subscribe" id="mc-embedded-subscribe" class="button" value="Subscribe"></div></div></div></form></div></div>"#;
+
+/// WPForms: a name split in two under one label, wpforms[fields][N] names, a honeypot
+/// labelled Email.
+const WPFORMS: &str = r#"<div class="wpforms-container wpforms-container-full" id="wpforms-123"><form id="wpforms-form-123" class="wpforms-validate wpforms-form wpforms-ajax-form" data-formid="123" method="post" enctype="multipart/form-data" action="/contact/" data-token="0a1b2c3d4e5f" data-token-time="1700000000">
+<noscript class="wpforms-error-noscript">Please enable JavaScript in your browser to complete this form.</noscript>
+<div class="wpforms-field-container">
+<div id="wpforms-123-field_0-container" class="wpforms-field wpforms-field-name" data-field-id="0"><label class="wpforms-field-label" for="wpforms-123-field_0">Name <span class="wpforms-required-label">*</span></label><div class="wpforms-field-row wpforms-field-medium"><div class="wpforms-field-row-block wpforms-first wpforms-one-half"><input type="text" id="wpforms-123-field_0" class="wpforms-field-name-first wpforms-field-required" name="wpforms[fields][0][first]" required><label for="wpforms-123-field_0" class="wpforms-field-sublabel after">First</label></div><div class="wpforms-field-row-block wpforms-one-half"><input type="text" id="wpforms-123-field_0-last" class="wpforms-field-name-last wpforms-field-required" name="wpforms[fields][0][last]" required><label for="wpforms-123-field_0-last" class="wpforms-field-sublabel after">Last</label></div></div></div>
+<div id="wpforms-123-field_1-container" class="wpforms-field wpforms-field-email" data-field-id="1"><label class="wpforms-field-label" for="wpforms-123-field_1">Email <span class="wpforms-required-label">*</span></label><input type="email" id="wpforms-123-field_1" class="wpforms-field-medium wpforms-field-required" name="wpforms[fields][1]" spellcheck="false" required></div>
+<div id="wpforms-123-field_3-container" class="wpforms-field wpforms-field-phone" data-field-id="3"><label class="wpforms-field-label" for="wpforms-123-field_3">Phone</label><input type="tel" id="wpforms-123-field_3" class="wpforms-field-medium wpforms-smart-phone-field" data-rule-smart-phone-field="true" name="wpforms[fields][3]" aria-errormessage="wpforms-123-field_3-error"></div>
+<div id="wpforms-123-field_2-container" class="wpforms-field wpforms-field-textarea" data-field-id="2"><label class="wpforms-field-label" for="wpforms-123-field_2">Comment or Message</label><textarea id="wpforms-123-field_2" class="wpforms-field-medium" name="wpforms[fields][2]" ></textarea></div>
+</div>
+<div id="wpforms-123-field_4-container" class="wpforms-field wpforms-field-text" data-field-type="text" data-field-id="4" style="position: absolute !important; overflow: hidden !important; display: inline !important; height: 1px !important; width: 1px !important; z-index: -1000 !important; padding: 0 !important;"><label class="wpforms-field-label" for="wpforms-123-field_4">Email</label><input type="text" id="wpforms-123-field_4" class="wpforms-field-medium" name="wpforms[fields][4]" aria-errormessage="wpforms-123-field_4-error"></div>
+<div class="wpforms-submit-container"><input type="hidden" name="wpforms[id]" value="123"><input type="hidden" name="page_title" value="Contact"><input type="hidden" name="page_url" value="https://example.com/contact/"><input type="hidden" name="url_referer" value=""><input type="hidden" name="page_id" value="45"><input type="hidden" name="wpforms[post_id]" value="45"><button type="submit" name="wpforms[submit]" id="wpforms-submit-123" class="wpforms-submit" data-alt-text="Sending..." data-submit-text="Submit" aria-live="assertive" value="wpforms-submit">Submit</button></div>
+</form></div>"#;
+
+/// Marketo Forms 2.0 as forms2.js renders it.
+const MARKETO: &str = r#"<form id="mktoForm_1234" novalidate="novalidate" class="mktoForm mktoHasWidth mktoLayoutLeft" style="font-family: Helvetica, Arial, sans-serif; font-size: 13px; color: rgb(51, 51, 51); width: 471px;">
+<div class="mktoFormRow"><div class="mktoFieldDescriptor mktoFormCol" style="margin-bottom: 10px;"><div class="mktoOffset" style="width: 10px;"></div><div class="mktoFieldWrap mktoRequiredField"><label for="FirstName" id="LblFirstName" class="mktoLabel mktoHasWidth" style="width: 100px;"><div class="mktoAsterix">*</div>First Name:</label><div class="mktoGutter mktoHasWidth" style="width: 10px;"></div><input id="FirstName" name="FirstName" maxlength="255" aria-labelledby="LblFirstName InstructFirstName" type="text" class="mktoField mktoTextField mktoHasWidth mktoRequired" aria-required="true" style="width: 150px;"><span id="InstructFirstName" tabindex="-1" class="mktoInstruction"></span><div class="mktoClear"></div></div><div class="mktoClear"></div></div><div class="mktoClear"></div></div>
+<div class="mktoFormRow"><div class="mktoFieldDescriptor mktoFormCol" style="margin-bottom: 10px;"><div class="mktoOffset" style="width: 10px;"></div><div class="mktoFieldWrap mktoRequiredField"><label for="LastName" id="LblLastName" class="mktoLabel mktoHasWidth" style="width: 100px;"><div class="mktoAsterix">*</div>Last Name:</label><div class="mktoGutter mktoHasWidth" style="width: 10px;"></div><input id="LastName" name="LastName" maxlength="255" aria-labelledby="LblLastName InstructLastName" type="text" class="mktoField mktoTextField mktoHasWidth mktoRequired" aria-required="true" style="width: 150px;"><span id="InstructLastName" tabindex="-1" class="mktoInstruction"></span><div class="mktoClear"></div></div><div class="mktoClear"></div></div><div class="mktoClear"></div></div>
+<div class="mktoFormRow"><div class="mktoFieldDescriptor mktoFormCol" style="margin-bottom: 10px;"><div class="mktoOffset" style="width: 10px;"></div><div class="mktoFieldWrap mktoRequiredField"><label for="Email" id="LblEmail" class="mktoLabel mktoHasWidth" style="width: 100px;"><div class="mktoAsterix">*</div>Email Address:</label><div class="mktoGutter mktoHasWidth" style="width: 10px;"></div><input id="Email" name="Email" maxlength="255" aria-labelledby="LblEmail InstructEmail" type="email" class="mktoField mktoEmailField mktoHasWidth mktoRequired" aria-required="true" style="width: 150px;"><span id="InstructEmail" tabindex="-1" class="mktoInstruction"></span><div class="mktoClear"></div></div><div class="mktoClear"></div></div><div class="mktoClear"></div></div>
+<div class="mktoFormRow"><div class="mktoFieldDescriptor mktoFormCol" style="margin-bottom: 10px;"><div class="mktoOffset" style="width: 10px;"></div><div class="mktoFieldWrap"><label for="Phone" id="LblPhone" class="mktoLabel mktoHasWidth" style="width: 100px;"><div class="mktoAsterix">*</div>Phone Number:</label><div class="mktoGutter mktoHasWidth" style="width: 10px;"></div><input id="Phone" name="Phone" maxlength="255" aria-labelledby="LblPhone InstructPhone" type="tel" class="mktoField mktoTelField mktoHasWidth" style="width: 150px;"><span id="InstructPhone" tabindex="-1" class="mktoInstruction"></span><div class="mktoClear"></div></div><div class="mktoClear"></div></div><div class="mktoClear"></div></div>
+<div class="mktoFormRow"><div class="mktoFieldDescriptor mktoFormCol" style="margin-bottom: 10px;"><div class="mktoOffset" style="width: 10px;"></div><div class="mktoFieldWrap"><label for="Company" id="LblCompany" class="mktoLabel mktoHasWidth" style="width: 100px;"><div class="mktoAsterix">*</div>Company Name:</label><div class="mktoGutter mktoHasWidth" style="width: 10px;"></div><input id="Company" name="Company" maxlength="255" aria-labelledby="LblCompany InstructCompany" type="text" class="mktoField mktoTextField mktoHasWidth" style="width: 150px;"><span id="InstructCompany" tabindex="-1" class="mktoInstruction"></span><div class="mktoClear"></div></div><div class="mktoClear"></div></div><div class="mktoClear"></div></div>
+<div class="mktoFormRow"><div class="mktoFieldDescriptor mktoFormCol" style="margin-bottom: 10px;"><div class="mktoOffset" style="width: 10px;"></div><div class="mktoFieldWrap"><label for="Comments__c" id="LblComments__c" class="mktoLabel mktoHasWidth" style="width: 100px;"><div class="mktoAsterix">*</div>Comments:</label><div class="mktoGutter mktoHasWidth" style="width: 10px;"></div><textarea id="Comments__c" name="Comments__c" aria-labelledby="LblComments__c InstructComments__c" rows="2" class="mktoField mktoHasWidth" style="width: 150px;"></textarea><span id="InstructComments__c" tabindex="-1" class="mktoInstruction"></span><div class="mktoClear"></div></div><div class="mktoClear"></div></div><div class="mktoClear"></div></div>
+<div class="mktoFormRow"><div class="mktoFieldDescriptor mktoFormCol" style="margin-bottom: 10px;"><div class="mktoFieldWrap"><input type="checkbox" name="Unsubscribed" id="mktoCheckbox_1234_0" value="yes" class="mktoField"><label for="mktoCheckbox_1234_0">Yes, send me updates</label></div></div></div>
+<div class="mktoButtonRow"><span class="mktoButtonWrap mktoSimple" style="margin-left: 120px;"><button type="submit" class="mktoButton">Submit</button></span></div>
+<input type="hidden" name="formid" class="mktoField mktoFieldDescriptor" value="1234"><input type="hidden" name="munchkinId" class="mktoField mktoFieldDescriptor" value="123-ABC-456"></form>"#;
+
+/// Jotform's source-code embed: a full-name box whose first part has the field's label.
+const JOTFORM: &str = r#"<form class="jotform-form" action="/thanks" method="post" name="form_231234567890123" id="231234567890123" accept-charset="utf-8" autocomplete="on">
+<input type="hidden" name="formID" value="231234567890123" /><input type="hidden" id="JWTContainer" value="" /><input type="hidden" id="cardinalOrderNumber" value="" /><input type="hidden" id="jsExecutionTracker" name="jsExecutionTracker" value="build-date-1700000000000" /><input type="hidden" id="submitSource" name="submitSource" value="unknown" /><input type="hidden" id="buildDate" name="buildDate" value="1700000000000" />
+<div role="main" class="form-all"><ul class="form-section page-section">
+<li id="cid_1" class="form-input-wide" data-type="control_head"><div class="form-header-group  header-large"><div class="header-text httal htvam"><h1 id="header_1" class="form-header" data-component="header">Contact Us</h1></div></div></li>
+<li class="form-line jf-required" data-type="control_fullname" id="id_3"><label class="form-label form-label-top form-label-auto" id="label_3" for="first_3" aria-hidden="false"> Name<span class="form-required">*</span> </label><div id="cid_3" class="form-input-wide jf-required" data-layout="full"><div data-wrapper-react="true"><span class="form-sub-label-container" style="vertical-align:top" data-input-type="first"><input type="text" id="first_3" name="q3_name[first]" class="form-textbox validate[required]" data-defaultvalue="" autoComplete="section-input_3 given-name" size="10" data-component="first" aria-labelledby="label_3 sublabel_3_first" required="" value="" /><label class="form-sub-label" for="first_3" id="sublabel_3_first" style="min-height:13px">First Name</label></span><span class="form-sub-label-container" style="vertical-align:top" data-input-type="last"><input type="text" id="last_3" name="q3_name[last]" class="form-textbox validate[required]" data-defaultvalue="" autoComplete="section-input_3 family-name" size="15" data-component="last" aria-labelledby="label_3 sublabel_3_last" required="" value="" /><label class="form-sub-label" for="last_3" id="sublabel_3_last" style="min-height:13px">Last Name</label></span></div></div></li>
+<li class="form-line jf-required" data-type="control_email" id="id_4"><label class="form-label form-label-top form-label-auto" id="label_4" for="input_4" aria-hidden="false"> E-mail<span class="form-required">*</span> </label><div id="cid_4" class="form-input-wide jf-required" data-layout="half"><span class="form-sub-label-container" style="vertical-align:top"><input type="email" id="input_4" name="q4_email" class="form-textbox validate[required, Email]" data-defaultvalue="" autoComplete="section-input_4 email" style="width:310px" size="310" placeholder="ex: myname@example.com" data-component="email" aria-labelledby="label_4 sublabel_input_4" required="" value="" /><label class="form-sub-label" for="input_4" id="sublabel_input_4" style="min-height:13px">example@example.com</label></span></div></li>
+<li class="form-line" data-type="control_phone" id="id_5"><label class="form-label form-label-top form-label-auto" id="label_5" for="input_5_full"> Phone Number </label><div id="cid_5" class="form-input-wide" data-layout="half"><span class="form-sub-label-container" style="vertical-align:top"><input type="tel" id="input_5_full" name="q5_phoneNumber[full]" data-type="mask-number" class="mask-phone-number form-textbox validate[Fill Mask]" data-defaultvalue="" autoComplete="section-input_5 tel-national" style="width:310px" data-masked="true" placeholder="(000) 000-0000" data-component="phone" aria-labelledby="label_5" value="" /></span></div></li>
+<li class="form-line" data-type="control_textarea" id="id_6"><label class="form-label form-label-top form-label-auto" id="label_6" for="input_6" aria-hidden="false"> Message </label><div id="cid_6" class="form-input-wide" data-layout="full"><textarea id="input_6" class="form-textarea" name="q6_message" style="width:648px;height:163px" data-component="textarea" aria-labelledby="label_6"></textarea></div></li>
+<li class="form-line" data-type="control_button" id="id_2"><div id="cid_2" class="form-input-wide" data-layout="full"><div data-align="auto" class="form-buttons-wrapper form-buttons-auto   jsTest-button-wrapperField"><button id="input_2" type="submit" class="form-submit-button submit-button jf-form-buttons jsTest-submitField" data-component="button" data-content="">Submit</button></div></div></li>
+<li style="display:none">Should be Empty: <input type="text" name="website" value="" type="hidden" /></li>
+</ul></div><input type="hidden" class="simple_spc" id="simple_spc" name="simple_spc" value="231234567890123-231234567890123" /></form>"#;
+
+/// A Squarespace form block. Its legacy phone field is left out: four boxes with no name and
+/// labels of no words ((###), ###, ####) all take the name "text", so only the last is kept.
+const SQUARESPACE: &str = r#"<div class="sqs-block form-block sqs-block-form" data-block-type="9" id="block-yui_3_17_2_1_1700000000000_5000"><div class="sqs-block-content"><div class="form-wrapper"><div class="form-inner-wrapper">
+<form data-form-id="6512a1b2c3d4e5f6a7b8c9d0" autocomplete="on" method="POST" action="" novalidate onsubmit="return false;">
+<div class="field-list clear">
+<fieldset id="name-yui_3_17_2_1_1700000000000_5100" class="form-item fields name required"><legend class="title">Name <span class="required" aria-hidden="true">*</span></legend>
+<div class="field first-name"><label class="caption"><input class="field-element field-control" name="fname" x-autocompletetype="given-name" type="text" spellcheck="false" maxlength="30" data-title="First" aria-required="true"><span class="caption-text">First Name</span></label></div>
+<div class="field last-name"><label class="caption"><input class="field-element field-control" name="lname" x-autocompletetype="surname" type="text" spellcheck="false" maxlength="30" data-title="Last" aria-required="true"><span class="caption-text">Last Name</span></label></div></fieldset>
+<div id="email-yui_3_17_2_1_1700000000000_5200" class="form-item field email required"><label class="title" for="email-yui_3_17_2_1_1700000000000_5200-field">Email <span class="required" aria-hidden="true">*</span></label><input class="field-element" id="email-yui_3_17_2_1_1700000000000_5200-field" name="email" type="email" autocomplete="email" spellcheck="false" aria-required="true"></div>
+<div id="textarea-yui_3_17_2_1_1700000000000_5400" class="form-item field textarea required"><label class="title" for="textarea-yui_3_17_2_1_1700000000000_5400-field">Message <span class="required" aria-hidden="true">*</span></label><textarea class="field-element " id="textarea-yui_3_17_2_1_1700000000000_5400-field" aria-required="true"></textarea></div>
+</div>
+<div data-animation-role="button" class="form-button-wrapper form-button-wrapper--align-left"><input class="button sqs-system-button sqs-editable-button sqs-button-element--primary" type="submit" value="Submit"/></div>
+<div class="hidden form-submission-text">Thank you!</div><div class="hidden form-submission-html" data-submission-html=""></div>
+</form></div></div></div></div>"#;
+
 /// One site-builder page: its markup, how its script sends (`ajax` selector or a normal
 /// post), the fields to type (selector, text), and the expected lead.
 struct Builder {
@@ -1060,6 +1150,132 @@ async fn site_builder_markups_become_leads() {
                 ("message", "Assembly language course"),
             ],
         },
+        Builder {
+            path: "/divi",
+            markup: DIVI,
+            ajax: Some(".et_pb_contact_form"),
+            typed: &[
+                ("#et_pb_contact_name_0", "Hedy Lamarr"),
+                ("#et_pb_contact_email_0", "divi@example.com"),
+                ("#et_pb_contact_phone_0", "202-555-0106"),
+                ("#et_pb_contact_message_0", "Frequency hopping"),
+                (".et_pb_contact_captcha", "10"),
+            ],
+            submit: ".et_pb_contact_submit",
+            expect: &[
+                ("email", "divi@example.com"),
+                ("name", "Hedy Lamarr"),
+                ("phone", "202-555-0106"),
+                ("message", "Frequency hopping"),
+            ],
+        },
+        Builder {
+            path: "/shopify",
+            markup: SHOPIFY,
+            ajax: None,
+            typed: &[
+                ("#ContactForm-name", "Mary Jackson"),
+                ("#ContactForm-email", "shopify@example.com"),
+                ("#ContactForm-phone", "202-555-0101"),
+                ("#ContactForm-body", "Do you ship to Norway?"),
+            ],
+            submit: ".contact__button button",
+            expect: &[
+                ("email", "shopify@example.com"),
+                ("name", "Mary Jackson"),
+                ("phone", "202-555-0101"),
+                ("message", "Do you ship to Norway?"),
+            ],
+        },
+        Builder {
+            path: "/mailchimp",
+            markup: MAILCHIMP,
+            ajax: Some("#mc-embedded-subscribe-form"),
+            typed: &[
+                ("#mce-EMAIL", "mailchimp@example.com"),
+                ("#mce-FNAME", "Katherine"),
+                ("#mce-LNAME", "Johnson"),
+                ("#mce-PHONE", "202-555-0102"),
+                ("#gdpr_1", ""),
+            ],
+            submit: "#mc-embedded-subscribe",
+            expect: &[("email", "mailchimp@example.com"), ("name", "Katherine Johnson"), ("phone", "202-555-0102")],
+        },
+        Builder {
+            path: "/wpforms",
+            markup: WPFORMS,
+            ajax: Some("#wpforms-form-123"),
+            typed: &[
+                ("#wpforms-123-field_0", "Annie"),
+                ("#wpforms-123-field_0-last", "Easley"),
+                ("#wpforms-123-field_1", "wpforms@example.com"),
+                ("#wpforms-123-field_3", "202-555-0103"),
+                ("#wpforms-123-field_2", "Quote for 3 rooms"),
+            ],
+            submit: "#wpforms-submit-123",
+            expect: &[
+                ("email", "wpforms@example.com"),
+                ("name", "Annie Easley"),
+                ("phone", "202-555-0103"),
+                ("message", "Quote for 3 rooms"),
+            ],
+        },
+        Builder {
+            path: "/marketo",
+            markup: MARKETO,
+            ajax: Some(".mktoForm"),
+            typed: &[
+                ("#FirstName", "Margaret"),
+                ("#LastName", "Hamilton"),
+                ("#Email", "marketo@example.com"),
+                ("#Phone", "202-555-0107"),
+                ("#Company", "MIT"),
+                ("#Comments__c", "Apollo guidance"),
+            ],
+            submit: ".mktoButton",
+            expect: &[
+                ("email", "marketo@example.com"),
+                ("name", "Margaret Hamilton"),
+                ("company", "MIT"),
+                ("message", "Apollo guidance"),
+            ],
+        },
+        Builder {
+            path: "/jotform",
+            markup: JOTFORM,
+            ajax: None,
+            typed: &[
+                ("#first_3", "Joan"),
+                ("#last_3", "Clarke"),
+                ("#input_4", "jotform@example.com"),
+                ("#input_5_full", "(202) 555-0116"),
+                ("#input_6", "Bletchley Park"),
+            ],
+            submit: "#input_2",
+            expect: &[
+                ("email", "jotform@example.com"),
+                ("name", "Joan Clarke"),
+                ("phone", "(202) 555-0116"),
+                ("message", "Bletchley Park"),
+            ],
+        },
+        Builder {
+            path: "/squarespace",
+            markup: SQUARESPACE,
+            ajax: Some("form[data-form-id]"),
+            typed: &[
+                ("input[name=fname]", "Ada"),
+                ("input[name=lname]", "Lovelace"),
+                ("input[name=email]", "squarespace@example.com"),
+                ("textarea", "Notes on the engine"),
+            ],
+            submit: "input[type=submit]",
+            expect: &[
+                ("email", "squarespace@example.com"),
+                ("name", "Ada Lovelace"),
+                ("message", "Notes on the engine"),
+            ],
+        },
     ];
     // Builders' own state: HubSpot's and Elementor's hidden inputs, Zoho CRM's hidden by a style.
     const INTERNAL: &[&str] = &["hs_context", "post_id", "xnqsjsdp", "xmiwtld", "actiontype", "returnurl"];
@@ -1091,7 +1307,9 @@ async fn site_builder_markups_become_leads() {
         }
         let fields = lead["fields"].as_object().unwrap();
         assert!(
-            !fields.keys().any(|k| k.starts_with("_wp") || k.starts_with("gform") || INTERNAL.contains(&k.as_str())),
+            !fields
+                .keys()
+                .any(|k| ["_wp", "gform", "et_pb"].iter().any(|p| k.starts_with(p)) || INTERNAL.contains(&k.as_str())),
             "{}: builder-internal hidden inputs are not captured: {fields:?}",
             b.path
         );

@@ -2,10 +2,10 @@
 //! how a newer event merges into an existing lead.
 
 use serde_json::{Map, Value};
-use std::borrow::Cow;
 use std::collections::HashMap;
 use uuid::Uuid;
 
+use super::builder_fields;
 use super::email;
 use super::event::TrackEvent;
 use super::mapping::{self, FieldRule, LeadAttr};
@@ -194,23 +194,6 @@ fn is_setting_value(value: &str) -> bool {
         && !v.chars().any(|c| c.is_whitespace() || matches!(c, '@' | '/' | ':' | '.'))
 }
 
-/// Names of the state Zoho CRM's web forms keep in text inputs hidden by a style (not in
-/// hidden inputs, which the tracker leaves out): the form's two keys, the module
-/// (`TGVhZHM=`, "Leads" in base64) and the page to return to. Only a form with one of the
-/// keys loses the other two names: `actionType` alone may be a field of another form.
-const ZOHO_FORM_KEYS: &[&str] = &["xnQsjsdp", "xmIwtLD"];
-const ZOHO_FORM_STATE: &[&str] = &["xnQsjsdp", "xmIwtLD", "actionType", "returnURL"];
-
-/// The fields of an event that say something about the person: all but a form builder's
-/// own state that the tracker could not tell from fields.
-fn lead_fields(fields: &Fields) -> Cow<'_, Fields> {
-    let is_in = |set: &[&str], name: &str| set.iter().any(|s| s.eq_ignore_ascii_case(name));
-    if !fields.keys().any(|k| is_in(ZOHO_FORM_KEYS, k)) {
-        return Cow::Borrowed(fields);
-    }
-    Cow::Owned(fields.iter().filter(|(k, _)| !is_in(ZOHO_FORM_STATE, k)).map(|(k, v)| (k.clone(), v.clone())).collect())
-}
-
 /// Decides whether an event makes a lead, and with what.
 pub fn candidate(event: &TrackEvent, rules: &SiteRules) -> Option<LeadCandidate> {
     let (status, source) = match event.event_type {
@@ -221,7 +204,7 @@ pub fn candidate(event: &TrackEvent, rules: &SiteRules) -> Option<LeadCandidate>
         EventType::TrackerInitialized => return None,
     };
     let form_id = configured_form(event, rules);
-    let fields = lead_fields(&event.fields);
+    let fields = builder_fields::lead_fields(&event.fields);
     // A configured form is a lead form: the site owner said so.
     if form_id.is_none()
         && event.event_type != EventType::ChatMessageSent
@@ -528,22 +511,6 @@ mod tests {
             .unwrap()
             .events
             .remove(0)
-    }
-
-    /// Zoho CRM's web form state (text inputs hidden by a style) is no lead field; an
-    /// `actionType` of a form without Zoho's keys is one.
-    #[test]
-    fn zoho_web_form_state_is_no_lead_field() {
-        let rules = SiteRules::default();
-        let e = event(json!({"type": "form_submission", "visitorId": "v", "fields": {
-            "xnqsjsdp": "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6", "xmiwtld": "f6e5d4c3b2a1f6e5d4c3b2a1f6e5d4c3",
-            "actiontype": "TGVhZHM=", "returnurl": "https://example.com/thanks",
-            "email": "zoho@example.com", "last_name": "Bartik"}}));
-        let c = candidate(&e, &rules).unwrap();
-        assert_eq!(c.fields.keys().collect::<Vec<_>>(), ["email", "last_name"]);
-        let e = event(json!({"type": "form_submission", "visitorId": "v",
-            "fields": {"actionType": "Quote", "email": "a@example.org"}}));
-        assert!(candidate(&e, &rules).unwrap().fields.contains_key("actionType"));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Pure product logic: no I/O, no HTTP, no storage. Everything here is unit-tested.
 
+pub mod builder_fields;
 pub mod email;
 pub mod enrich;
 pub mod event;
