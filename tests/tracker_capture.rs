@@ -441,6 +441,41 @@ async fn a_plain_button_that_sends_and_clears_the_form_is_captured_on_its_click(
     t.stop().await;
 }
 
+/// Plain buttons that do not send the form (a quantity stepper, "show password", Next and
+/// Back) send a partial only when the form changed since it was last sent: clicking them
+/// again and again sends the same values no more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clicks_on_plain_buttons_send_no_repeated_partials() {
+    let Some(chrome) = browser::Browser::launch().await else { return };
+    let t = spawn_app().await;
+    let client = site(&t).await;
+    let body = r#"<form id="order"><input type="email" name="email"><input name="qty" id="qty" value="1">
+        <button type="button" id="plus" onclick="qty.value++">+</button><button type="button" id="note">Add a note</button>
+        <textarea name="message"></textarea></form>"#;
+    let (site_url, _server) = browser::serve_pages(vec![("/", page(&t, &client, body))]).await;
+    let page = open(&chrome, &format!("{site_url}/")).await;
+    page.fill("input[name=email]", "stepper@example.com").await;
+    for _ in 0..3 {
+        page.click("#plus").await;
+    }
+    page.click("#note").await;
+    // The captures run once each click is over (a timer); let them run before typing on.
+    page.wait_for("new Promise(r => setTimeout(() => r(true), 300))", DEADLINE).await;
+    page.fill("textarea", "Gift wrap, please").await;
+    page.wait_for("document.querySelector('textarea').value === 'Gift wrap, please'", DEADLINE).await;
+    page.click("#note").await;
+    page.click("#note").await;
+    page.wait_for("new Promise(r => setTimeout(() => r(true), 300))", DEADLINE).await;
+    flush_all(&page).await;
+    let lead = wait_for_lead(&t, &client, "stepper@example.com", |l| l["message"] == "Gift wrap, please").await;
+    assert_eq!(lead["status"], "partial", "{lead:#}");
+    // One when the email was left (the first click), one after the message was typed.
+    let sent = events(&t, &client, "form_interaction").await;
+    assert_eq!(sent.len(), 2, "{sent:#?}");
+    no_exceptions(&page);
+    t.stop().await;
+}
+
 /// The privacy filter reads what a field is called, not what it offers: a select whose
 /// options mention cards, a passenger count, a cardiology department, a nights-of-stay
 /// field are ordinary fields; a card number field is still never sent.
@@ -760,11 +795,13 @@ const CF7: &str = r#"<div class="wpcf7 no-js" id="wpcf7-f12-p34-o1" lang="en-US"
 <p><input class="wpcf7-form-control wpcf7-submit has-spinner" type="submit" value="Submit" /><span class="wpcf7-spinner"></span></p>
 <div class="wpcf7-response-output" aria-hidden="true"></div></form></div>"#;
 
-const HUBSPOT: &str = r#"<div class="hbspt-form" id="hbspt-form-1a2b">
-<form novalidate accept-charset="UTF-8" action="https://forms.hsforms.com/submissions/v3/public/submit/formsnext/multipart/123456/1a2b" enctype="multipart/form-data" id="hsForm_1a2b" method="POST" class="hs-form stacked hs-custom-form hs-form-private hsForm_1a2b hs-form-1a2b" data-form-id="1a2b" data-portal-id="123456" target="target_iframe_1a2b">
-<fieldset class="form-columns-2"><div class="hs_firstname hs-firstname hs-fieldtype-text field hs-form-field"><label id="label-firstname-1a2b" for="firstname-1a2b"><span>First name</span></label><legend class="hs-field-desc" style="display: none;"></legend><div class="input"><input id="firstname-1a2b" name="firstname" placeholder="" type="text" class="hs-input" inputmode="text" autocomplete="given-name" value=""></div></div>
-<div class="hs_lastname hs-lastname hs-fieldtype-text field hs-form-field"><label id="label-lastname-1a2b" for="lastname-1a2b"><span>Last name</span></label><legend class="hs-field-desc" style="display: none;"></legend><div class="input"><input id="lastname-1a2b" name="lastname" placeholder="" type="text" class="hs-input" inputmode="text" autocomplete="family-name" value=""></div></div></fieldset>
-<fieldset class="form-columns-1"><div class="hs_email hs-email hs-fieldtype-text field hs-form-field"><label id="label-email-1a2b" for="email-1a2b"><span>Email</span><span class="hs-form-required">*</span></label><legend class="hs-field-desc" style="display: none;"></legend><div class="input"><input id="email-1a2b" name="email" required="" placeholder="" type="email" class="hs-input" inputmode="email" autocomplete="email" value=""></div></div></fieldset>
+/// HubSpot's ids carry the form's GUID (here one starting with "cc", as one in 256 do: it
+/// must not read as a card word).
+const HUBSPOT: &str = r#"<div class="hbspt-form" id="hbspt-form-ccb1f2e3-6e0b">
+<form novalidate accept-charset="UTF-8" action="https://forms.hsforms.com/submissions/v3/public/submit/formsnext/multipart/123456/ccb1f2e3-6e0b" enctype="multipart/form-data" id="hsForm_ccb1f2e3-6e0b" method="POST" class="hs-form stacked hs-custom-form hs-form-private hsForm_ccb1f2e3-6e0b hs-form-ccb1f2e3-6e0b" data-form-id="ccb1f2e3-6e0b" data-portal-id="123456" target="target_iframe_ccb1f2e3-6e0b">
+<fieldset class="form-columns-2"><div class="hs_firstname hs-firstname hs-fieldtype-text field hs-form-field"><label id="label-firstname-ccb1f2e3-6e0b" for="firstname-ccb1f2e3-6e0b"><span>First name</span></label><legend class="hs-field-desc" style="display: none;"></legend><div class="input"><input id="firstname-ccb1f2e3-6e0b" name="firstname" placeholder="" type="text" class="hs-input" inputmode="text" autocomplete="given-name" value=""></div></div>
+<div class="hs_lastname hs-lastname hs-fieldtype-text field hs-form-field"><label id="label-lastname-ccb1f2e3-6e0b" for="lastname-ccb1f2e3-6e0b"><span>Last name</span></label><legend class="hs-field-desc" style="display: none;"></legend><div class="input"><input id="lastname-ccb1f2e3-6e0b" name="lastname" placeholder="" type="text" class="hs-input" inputmode="text" autocomplete="family-name" value=""></div></div></fieldset>
+<fieldset class="form-columns-1"><div class="hs_email hs-email hs-fieldtype-text field hs-form-field"><label id="label-email-ccb1f2e3-6e0b" for="email-ccb1f2e3-6e0b"><span>Email</span><span class="hs-form-required">*</span></label><legend class="hs-field-desc" style="display: none;"></legend><div class="input"><input id="email-ccb1f2e3-6e0b" name="email" required="" placeholder="" type="email" class="hs-input" inputmode="email" autocomplete="email" value=""></div></div></fieldset>
 <input name="hs_context" type="hidden" value="{&quot;embedAtTimestamp&quot;:&quot;1729590000000&quot;,&quot;formDefinitionUpdatedAt&quot;:&quot;1729000000000&quot;}">
 <div class="hs_submit hs-submit"><div class="hs-field-desc" style="display: none;"></div><div class="actions"><input type="submit" class="hs-button primary large" value="Submit"></div></div>
 </form></div>"#;

@@ -77,9 +77,11 @@
  *   name, id, label, placeholder or autocomplete holds a sensitive word, or that was ever seen as a
  *   password input (a "show password" button makes it type=text) (password, pass but not
  *   passenger or passion, card but not cardiology, cvv, security, iban, routing, account number;
- *   ssn, pin, otp as whole words once camelCase and _ are split, so spinach, opinion pass; words
- *   starting with cc, so ccnum and cc-* autocomplete but not company).
- *   The server drops more names (other languages, bank, identity and second-factor codes). A label is read without the text of the field inside it (a
+ *   ssn, cc, pin, otp as whole words once camelCase and _ are split, so company, spinach, opinion
+ *   pass; cc-* autocomplete). Not every word starting with cc: an id holding a form's GUID
+ *   (HubSpot's email-ccb1…) would drop every field of that form. The server drops more names
+ *   (ccnum, ccv, other languages, bank, identity and second-factor codes). A label is read
+ *   without the text of the field inside it (a
  *   select's options: "Payment method" offering "Credit card" is not a card field). Card numbers
  *   in other fields are redacted by the server (Luhn check).
  *
@@ -180,9 +182,8 @@
           !is(el, "[data-crm-ignore]") &&
             // types button, fieldset, file, hidden, image, object/output, submit, search, reset
             // (hidden allowed for utm_* and the honeypot), password (by the word pass), then the
-            // sensitive words, in any case (the i flag, not toLowerCase: fewer bytes). cc starts a
-            // word (ccnum, ccnumber, ccno, ccv, ccexp).
-            !/^([bfhio]|su|sea|res)|pass(?!e?n|i)|pwd|card(?!i)|cv[vc]|secur|iban|routing|acc(oun)?t.*num|\b(cc|(ssn|pin|otp)\b)/i.test(
+            // sensitive words, in any case (the i flag, not toLowerCase: fewer bytes).
+            !/^([bfhio]|su|sea|res)|pass(?!e?n|i)|pwd|card(?!i)|cv[vc]|secur|iban|routing|acc(oun)?t.*num|\b(ssn|cc|pin|otp)\b/i.test(
               [/^utm_/.test(g) || g == C.h ? "" : t, g, el.id, lab, ph, el.autocomplete,
                 // the type it had when first read: a password a "show password" button made text
                 el._t ||= t].join(" ").replace(/(?=[A-Z][a-z])|_/g, " ")) &&
@@ -208,8 +209,10 @@
         for (k in o) m++ < 50 && o[k] && (v += k + "\n" + (p[k] = [...o[k]].slice(0, 1e3).join("")) + "\n");
         // a submission with the values of this form's last one is not sent again: a double
         // click, or a script that stops the submit event, validates, then calls form.submit()
-        // (a partial capture of the values just submitted is not sent either)
-        v != s.l && (trig > "s" /* submit */ ? s.l = v : CG && PO && EMAIL.test(v)) && (s.d = 0, track(trig > "s" ? "form_submission" : "form_interaction", {
+        // (a partial capture of the values just submitted is not sent either); a partial only
+        // when the form changed since it was last sent (s.d): a quantity stepper's "+", a
+        // "show password" or Next button would otherwise send the same values click after click
+        v != s.l && (trig > "s" /* submit */ ? s.l = v : s.d && CG && PO && EMAIL.test(v)) && (s.d = 0, track(trig > "s" ? "form_submission" : "form_interaction", {
           formId: c?.i || id,
           formName: nm, formClass: cl,
           formStartedAt: s.s, trigger: trig, fields: p, formProgress: m
@@ -240,8 +243,10 @@
     // A click on a submit button whose own handler stops the submit (a jQuery theme's click
     // → preventDefault → $.post) is followed by no submit event; nor is a click on a plain
     // button (type=button) whose handler sends the form: Ninja Forms' Submit, a theme's $.ajax
-    // button, which often clear the form once it is sent, so the click is the last chance to
-    // read it. Whether the page then sent the form cannot be known (the button may as well add
+    // button, which often clear the form once its request is answered. The form is read once
+    // the page's own click handlers have run (setTimeout), so one that clears it at once
+    // leaves nothing to read (the blur capture of the email has the fields typed before it).
+    // Whether the page then sent the form cannot be known (the button may as well add
     // a guest, apply a coupon or go to the next step), so once the click is over the form is
     // captured as partial ("click"), with every field: unless the submit did follow, and sent
     // these very values (s.l).
