@@ -65,7 +65,6 @@ const SENSITIVE_WORDS: &[&str] = &[
     // One-time and second-factor codes (`totp`, `mfa_code`; `2fa` is matched on the raw
     // name, as its digit ends a word).
     "totp",
-    "mfa",
     // Cards and bank accounts.
     "cvv",
     "cvc",
@@ -81,16 +80,10 @@ const SENSITIVE_WORDS: &[&str] = &[
     "ccnum",
     "ccno",
     "kartennummer",
-    // The card's number as ISO 7812 calls it (in India also the tax card's number); the
-    // security code as some gateways (`csc`) and American Express (`cid`) call it.
-    "pan",
-    "csc",
-    "cid",
     "iban",
-    // Bank account numbers and bank codes that travel with them (Australia's BSB, the US
-    // ABA routing number), in their one-word spellings.
+    // Bank account numbers and the bank codes that travel with them (Australia's BSB), in
+    // their one-word spellings.
     "bsb",
-    "aba",
     "acctno",
     "accountno",
     "rekeningnummer",
@@ -106,6 +99,13 @@ const SENSITIVE_WORDS: &[&str] = &[
     "personnummer",
     "tfn",
 ];
+
+/// Words that make a field name sensitive only as the whole name: as one word among others
+/// they are ordinary (`pan_size`, `mfa_program`, `aba_services`, `campaign_cid`). The card's
+/// number as ISO 7812 calls it (in India also the tax card's number); the security code as
+/// some gateways (`csc`) and American Express (`cid`) call it; the US ABA routing number; a
+/// second-factor (`mfa`) code.
+const SENSITIVE_ALONE: &[&str] = &["pan", "csc", "cid", "aba", "mfa"];
 
 /// Word pairs that make a field name sensitive.
 const SENSITIVE_PAIRS: &[(&str, &str)] = &[
@@ -124,8 +124,6 @@ const SENSITIVE_PAIRS: &[(&str, &str)] = &[
     ("exp", "year"),
     ("exp", "mm"),
     ("exp", "yy"),
-    ("mm", "yy"),
-    ("mm", "yyyy"),
     ("valid", "thru"),
     ("good", "thru"),
     ("verification", "value"),
@@ -137,6 +135,8 @@ const SENSITIVE_PAIRS: &[(&str, &str)] = &[
     ("authenticator", "code"),
     ("two", "factor"),
     ("fa", "code"),
+    ("mfa", "code"),
+    ("pan", "number"),
     ("security", "answer"),
     // Bank accounts.
     ("bank", "account"),
@@ -150,10 +150,8 @@ const SENSITIVE_PAIRS: &[(&str, &str)] = &[
     ("national", "insurance"),
     ("ni", "number"),
     ("social", "insurance"),
-    ("id", "number"),
     ("identity", "number"),
     ("steuer", "id"),
-    ("tax", "number"),
     ("tax", "file"),
     ("drivers", "license"),
     ("driver", "license"),
@@ -365,8 +363,15 @@ pub fn is_sensitive_name(name: &str) -> bool {
     if is_known_safe(name) {
         return false;
     }
-    // `2fa`: its digit ends a word, so the words see only `fa`.
-    if name.as_bytes().windows(3).any(|w| w.eq_ignore_ascii_case(b"2fa")) {
+    // `2fa`: its digit ends a word, so the words see only `fa`. Only as a word of its own
+    // (`2fa`, `2fa_code`, `user-2FA`), not inside a hex id (`email_c2fa`, `name_2fab`).
+    let bytes = name.as_bytes();
+    let is_2fa_at = |i: usize| {
+        bytes[i..i + 3].eq_ignore_ascii_case(b"2fa")
+            && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric())
+            && bytes.get(i + 3).is_none_or(|b| !b.is_ascii_alphanumeric())
+    };
+    if bytes.len() >= 3 && (0..=bytes.len() - 3).any(is_2fa_at) {
         return true;
     }
     if name.len() <= MAX_ASCII_NAME && name.is_ascii() {
@@ -379,6 +384,11 @@ pub fn is_sensitive_name(name: &str) -> bool {
 fn is_sensitive_name_by_words(name: &str) -> bool {
     let words = name_words(name);
     if words.iter().any(|w| SENSITIVE_WORDS.iter().chain(PASSPORT_WORDS).any(|s| s == w)) {
+        return true;
+    }
+    if let [word] = words.as_slice()
+        && SENSITIVE_ALONE.contains(&word.as_str())
+    {
         return true;
     }
     let joined: String = words.concat();
@@ -427,6 +437,9 @@ fn is_sensitive_ascii_name(name: &[u8]) -> bool {
     let joined = &joined[..len];
     let word = |i: usize| &joined[usize::from(bounds[i])..usize::from(bounds[i + 1])];
     if (0..words).any(|i| SENSITIVE_WORDS.iter().chain(PASSPORT_WORDS).any(|w| w.as_bytes() == word(i))) {
+        return true;
+    }
+    if words == 1 && SENSITIVE_ALONE.iter().any(|w| w.as_bytes() == word(0)) {
         return true;
     }
     if SENSITIVE_JOINED.iter().any(|w| joined.windows(w.len()).any(|win| win == w.as_bytes())) {
@@ -746,19 +759,20 @@ const IBAN_LENGTHS: &[(&[u8; 2], usize)] = &[
 const MAX_IBAN: usize = 34;
 
 /// True when the text holds an IBAN: a country's code and two check digits, then the rest
-/// of that country's length in letters and digits, written as one run or in groups split
-/// by single spaces or dashes (`DE89 3704 0044 0532 0130 00`, also in lower case), not
-/// glued to a letter or digit on either side, with at least [`MIN_DIGITS`] digits (as
+/// of that country's length in letters and digits, written as one run or in groups of four
+/// split by single spaces (`DE89 3704 0044 0532 0130 00`, also in lower case), not
+/// glued to a letter, digit or dash on either side, with at least [`MIN_DIGITS`] digits (as
 /// every issued IBAN has, so the digit pre-check holds) and a valid ISO 7064 MOD 97-10
 /// check. The country's exact length and the check leave about one in a hundred thousand
 /// product or reference codes of that shape; a bank account typed into a message is not
-/// stored.
+/// stored. A phone number after a word that is a country code ("call me at 06 12 34 00 94")
+/// is not grouped in fours, and a UUID's groups are split by dashes.
 fn contains_iban(text: &[u8]) -> bool {
     (0..text.len().saturating_sub(1)).any(|start| iban_at(text, start))
 }
 
 fn iban_at(text: &[u8], start: usize) -> bool {
-    if start > 0 && text[start - 1].is_ascii_alphanumeric() {
+    if start > 0 && (text[start - 1].is_ascii_alphanumeric() || text[start - 1] == b'-') {
         return false;
     }
     let country = [text[start].to_ascii_uppercase(), text[start + 1].to_ascii_uppercase()];
@@ -771,13 +785,14 @@ fn iban_at(text: &[u8], start: usize) -> bool {
                 chars[n] = c.to_ascii_uppercase();
                 n += 1;
             }
-            Some(b' ' | b'-') if n >= 2 && text.get(i + 1).is_some_and(u8::is_ascii_alphanumeric) => {}
+            // A space only between groups of four.
+            Some(b' ') if n % 4 == 0 && text.get(i + 1).is_some_and(u8::is_ascii_alphanumeric) => {}
             _ => return false,
         }
         i += 1;
     }
     let chars = &chars[..len];
-    if text.get(i).is_some_and(u8::is_ascii_alphanumeric)
+    if text.get(i).is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'-')
         || !chars[2..4].iter().all(u8::is_ascii_digit)
         || chars.iter().filter(|c| c.is_ascii_digit()).count() < MIN_DIGITS
     {
@@ -1114,7 +1129,6 @@ mod tests {
             "exp_year",
             "expMonth",
             "expdate",
-            "mm_yy",
             "valid_thru",
             "numeroCarte",
             "numero_della_carta",
@@ -1153,13 +1167,27 @@ mod tests {
             "cpf",
             "aadhaar",
             "personnummer",
-            "id_number",
+            "pan_number",
+            "user-2FA",
             "drivers_license",
             "driving_licence_number",
         ] {
             assert!(is_sensitive_name(name), "{name} should be sensitive");
         }
         for name in [
+            // Dates, and names holding the alone-only words among others or a hex id.
+            "preferred_date_dd_mm_yyyy",
+            "move_in_date_mm_yyyy",
+            "has_your_child_received_aba_services_before",
+            "mfa_program",
+            "pan_size",
+            "campaign_cid",
+            "email_c2fa",
+            "first_name_2fab",
+            // Member, student and company (VAT) numbers are ordinary lead fields.
+            "member_id_number",
+            "student_id_number",
+            "tax_number",
             "date_of_birth",
             "dob",
             "birthday",
@@ -1224,7 +1252,6 @@ mod tests {
             "DE89370400440532013000",
             "please refund to de89 3704 0044 0532 0130 00, thanks",
             "GB82 WEST 1234 5698 7654 32",
-            "GB82-WEST-1234-5698-7654-32",
             "IBAN: NL91ABNA0417164300.",
             "FR14 2004 1010 0505 0001 3M02 606",
             "ＤＥ８９３７０４００４４０５３２０１３０００",
@@ -1240,6 +1267,10 @@ mod tests {
             // Not a country that issues IBANs; a reference that only looks like one.
             "AB12 3456 7890 1234 5678 90",
             "order GB12 ABCD 1234 5678 9012 34",
+            // A phone number after a word that is a country code; a UUID (Estonia's code and
+            // length, and by chance its check digits) split by dashes.
+            "Please call me at 06 12 34 00 94 tomorrow",
+            "https://app.example/orders/ee728b11-e002-435b-82c3-cb115d136823",
         ] {
             assert!(!is_sensitive_value(value), "{value} should stay");
         }
