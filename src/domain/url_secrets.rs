@@ -1,9 +1,10 @@
 //! Credentials in page addresses. The tracker sends the page's whole address with every
 //! event, and some pages carry a secret in it: a password-reset or magic-link token, an
 //! OAuth code or (in the fragment, for the implicit flow) an access token, an API key or a
-//! signature, a session id, a login form sent with GET (`?log=…&pwd=…`). Such parameters are
-//! dropped from `page.url`, `attribution.landingPage` and `attribution.referrer` before an
-//! event is stored; the rest of the address stays exactly as sent (no re-encoding).
+//! signature, a session id, a login form sent with GET (`?log=…&pwd=…`), a user name and
+//! password before the host. They are dropped from `page.url`, `attribution.landingPage` and
+//! `attribution.referrer` before an event is stored; the rest of the address stays exactly
+//! as sent (no re-encoding).
 //!
 //! A secret in the path itself (`/reset/<token>/`) cannot be told from an ordinary path and
 //! stays.
@@ -22,15 +23,20 @@ const CREDENTIAL_WORDS: &[&str] = &[
     "secret",
     "sig",
     "signature",
-    "session",
     "sessionid",
-    "sid",
+    "sessid",
+    "jsessionid",
+    "phpsessid",
     "jwt",
     "otp",
     "nonce",
     "wpnonce",
     "password",
+    "passwd",
     "pwd",
+    // Firebase's reset and sign-in links (`oobCode`), CAS service tickets.
+    "oobcode",
+    "ticket",
 ];
 
 /// Drops credential parameters from the event's page, landing-page and referrer addresses.
@@ -55,6 +61,9 @@ pub fn scrub(payload: &mut Map<String, Value>) {
 /// The address without its credential parameters, or `None` when it has none (the usual
 /// case, found without allocating for an address with no query or fragment).
 pub fn without_credentials(url: &str) -> Option<String> {
+    if let Some(clean) = without_user_info(url) {
+        return Some(without_credentials(&clean).unwrap_or(clean));
+    }
     if !url.contains(['?', '#']) {
         return None;
     }
@@ -86,6 +95,15 @@ pub fn without_credentials(url: &str) -> Option<String> {
     Some(out)
 }
 
+/// `https://ada:hunter2@x.io/` → `https://x.io/`: a user name and password in the address
+/// itself. `None` when there is none.
+fn without_user_info(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let at = rest[..authority_end].rfind('@')?;
+    Some(format!("{scheme}://{}", &rest[at + 1..]))
+}
+
 /// `a=1&token=x&b=2` → `a=1&b=2`; `None` when nothing is dropped.
 fn without_credential_params(params: &str) -> Option<String> {
     let names: Vec<String> = params
@@ -94,8 +112,11 @@ fn without_credential_params(params: &str) -> Option<String> {
             form_urlencoded::parse(pair.as_bytes()).next().map(|(name, _)| name.into_owned()).unwrap_or_default()
         })
         .collect();
-    // An OAuth authorization response: `code` travels with `state`.
-    let oauth = names.iter().any(|n| n == "state");
+    // An OAuth authorization response: `code` travels with a random `state` (not a
+    // shop's `state=TX&code=SUMMER10`).
+    let oauth = params.split('&').any(|pair| {
+        form_urlencoded::parse(pair.as_bytes()).next().is_some_and(|(name, value)| name == "state" && value.len() >= 16)
+    });
     let credential = |name: &str| is_credential(name) || (oauth && name == "code");
     if !names.iter().any(|n| credential(n)) {
         return None;
@@ -104,11 +125,18 @@ fn without_credential_params(params: &str) -> Option<String> {
     Some(kept.join("&"))
 }
 
+/// A credential's name, or a password's or card's: not every name a form field is dropped
+/// for (a campaign's `cid` is no card code in an address).
 fn is_credential(name: &str) -> bool {
     if name.is_empty() || name.starts_with("utm_") {
         return false;
     }
-    redact::name_words(name).iter().any(|w| CREDENTIAL_WORDS.contains(&w.as_str())) || redact::is_dropped_key(name)
+    let words = redact::name_words(name);
+    // A word (`access_token`) or the whole name run together (`oobCode`, `session_id`).
+    words.iter().any(|w| CREDENTIAL_WORDS.contains(&w.as_str()))
+        || CREDENTIAL_WORDS.contains(&words.concat().as_str())
+        || words.iter().any(|w| ["card", "cvv", "cvc", "iban", "ssn"].contains(&w.as_str()))
+        || redact::is_sensitive_value(name)
 }
 
 #[cfg(test)]
@@ -121,7 +149,18 @@ mod tests {
         for (url, clean) in [
             ("https://x.io/reset?token=abc123&lang=de", "https://x.io/reset?lang=de"),
             ("https://x.io/login?log=ada&pwd=hunter2", "https://x.io/login?log=ada"),
-            ("https://x.io/cb?code=4%2F0Ab&state=xyz&scope=email", "https://x.io/cb?state=xyz&scope=email"),
+            (
+                "https://x.io/cb?code=4%2F0Ab&state=af0ifjsldkj3948d&scope=email",
+                "https://x.io/cb?state=af0ifjsldkj3948d&scope=email",
+            ),
+            (
+                "https://x.io/__/auth/action?mode=resetPassword&oobCode=ABC123",
+                "https://x.io/__/auth/action?mode=resetPassword",
+            ),
+            ("https://x.io/cas?ticket=ST-1-abc", "https://x.io/cas"),
+            ("https://ada:hunter2@x.io/page?token=t", "https://x.io/page"),
+            ("https://ada@x.io/", "https://x.io/"),
+            ("https://x.io/?PHPSESSID=s1&JSESSIONID=s2&session_id=s3", "https://x.io/"),
             (
                 "https://x.io/cb#access_token=ya29.a0&token_type=Bearer&expires_in=3599",
                 "https://x.io/cb#expires_in=3599",
@@ -142,6 +181,10 @@ mod tests {
             "https://x.io/#/pricing",
             "https://x.io/shop?discount_code=SUMMER&code=SUMMER10",
             "https://x.io/?author=ada&monkey=1&keyword=seo",
+            "https://x.io/?cid=spring_email&utm_source=news",
+            "https://x.io/?sid=aff123&session=morning",
+            "https://x.io/shop?state=TX&code=SUMMER10",
+            "https://x.io/a@b",
         ] {
             assert_eq!(without_credentials(url), None, "{url}");
         }
@@ -151,13 +194,13 @@ mod tests {
     fn page_landing_page_and_referrer_are_scrubbed() {
         let mut payload = json!({
             "page": {"url": "https://x.io/welcome?token=t1", "path": "/welcome"},
-            "attribution": {"landingPage": "https://x.io/?utm_source=a&key=k", "referrer": "https://idp.example/cb?code=c&state=s"},
+            "attribution": {"landingPage": "https://x.io/?utm_source=a&key=k", "referrer": "https://idp.example/cb?code=c&state=s0mEr4nd0mSt4t3xyz"},
             "fields": {"token": "stays for redaction to judge"}
         });
         scrub(payload.as_object_mut().unwrap());
         assert_eq!(payload["page"]["url"], "https://x.io/welcome");
         assert_eq!(payload["attribution"]["landingPage"], "https://x.io/?utm_source=a");
-        assert_eq!(payload["attribution"]["referrer"], "https://idp.example/cb?state=s");
+        assert_eq!(payload["attribution"]["referrer"], "https://idp.example/cb?state=s0mEr4nd0mSt4t3xyz");
         assert_eq!(payload["fields"]["token"], "stays for redaction to judge");
     }
 }
