@@ -652,7 +652,8 @@ async fn fields_keep_the_forms_order() {
         );
         t.http.post(t.url("/v1/track/batch")).header("Origin", ORIGIN).body(body).send()
     };
-    let partial = r#"{"your_name": "Ada", "email": "ada@example.com", "card_password": "x"}"#;
+    // The partial went when the email was left: the name typed after it is not in it.
+    let partial = r#"{"email": "ada@example.com", "card_password": "x"}"#;
     assert_eq!(send("form_interaction", partial).await.unwrap().status(), 200);
     let full = r#"{"your_name": "Ada", "email": "ada@example.com", "phone": "+1 202 555 0101", "budget": "10k", "message": "Hi"}"#;
     assert_eq!(send("form_submission", full).await.unwrap().status(), 200);

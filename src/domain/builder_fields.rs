@@ -18,14 +18,18 @@ const ZOHO_FORM_STATE: &[&str] = &["xnQsjsdp", "xmIwtLD", "actionType", "returnU
 /// is what the site owner called it (`email`, `phone`, `company_name`).
 const DIVI_PREFIX: &str = "et_pb_contact_";
 
-/// The fields of an event as a lead keeps them: without a builder's state, and under the
-/// names the site owner gave them, in the order sent. A renamed field never replaces one
-/// sent under that name. Borrowed, not copied, when there is nothing to change (almost
-/// every form).
-pub fn lead_fields(fields: &Fields) -> Cow<'_, Fields> {
+/// The fields of an event as a lead keeps them: without a builder's state, and, unless the
+/// form is configured (its fields and CRM mappings name the fields as sent), under the names
+/// the site owner gave them, in the order sent. A renamed field never replaces one sent
+/// under that name. Borrowed, not copied, when there is nothing to change (almost every
+/// form).
+pub fn lead_fields(fields: &Fields, configured: bool) -> Cow<'_, Fields> {
     let is_in = |set: &[&str], name: &str| set.iter().any(|s| s.eq_ignore_ascii_case(name));
     let zoho = fields.keys().any(|k| is_in(ZOHO_FORM_KEYS, k));
-    if !zoho && !fields.keys().any(|k| divi_field_id(k).is_some()) {
+    fn divi_id(name: &str, configured: bool) -> Option<&str> {
+        if configured { None } else { divi_field_id(name) }
+    }
+    if !zoho && !fields.keys().any(|k| divi_id(k, configured).is_some()) {
         return Cow::Borrowed(fields);
     }
     let mut out = Fields::with_capacity(fields.len());
@@ -33,7 +37,7 @@ pub fn lead_fields(fields: &Fields) -> Cow<'_, Fields> {
         if zoho && is_in(ZOHO_FORM_STATE, name) {
             continue;
         }
-        let key = match divi_field_id(name) {
+        let key = match divi_id(name, configured) {
             Some(id) if !fields.contains_key(id) && !out.contains_key(id) => id,
             _ => name.as_str(),
         };
@@ -66,10 +70,10 @@ mod tests {
             ("email", "zoho@example.com"),
             ("last_name", "Bartik"),
         ]);
-        let zoho = lead_fields(&zoho_sent);
+        let zoho = lead_fields(&zoho_sent, false);
         assert_eq!(zoho.keys().collect::<Vec<_>>(), ["email", "last_name"]);
         let other_sent = fields(&[("actionType", "Quote"), ("email", "a@example.org")]);
-        let other = lead_fields(&other_sent);
+        let other = lead_fields(&other_sent, false);
         assert_eq!(other.get("actionType").map(String::as_str), Some("Quote"));
     }
 
@@ -83,7 +87,7 @@ mod tests {
             ("et_pb_contact_", "x"),
             ("et_pb_contact_notes", "y"),
         ]);
-        let divi = lead_fields(&divi_sent);
+        let divi = lead_fields(&divi_sent, false);
         assert_eq!(divi.get("name").map(String::as_str), Some("Hedy Lamarr"));
         assert_eq!(divi.get("company_name").map(String::as_str), Some("MGM"));
         assert_eq!(divi.get("email").map(String::as_str), Some("other@example.com"), "a sent field stays");
@@ -92,6 +96,10 @@ mod tests {
         let order = ["name", "company_name", "et_pb_contact_email_0", "email", "et_pb_contact_", "et_pb_contact_notes"];
         assert_eq!(divi.keys().collect::<Vec<_>>(), order, "in the order sent");
         let plain = fields(&[("email", "a@example.org")]);
-        assert!(matches!(lead_fields(&plain), Cow::Borrowed(_)), "nothing to change: not copied");
+        assert!(matches!(lead_fields(&plain, false), Cow::Borrowed(_)), "nothing to change: not copied");
+        // A configured form's fields and mappings name the fields as sent.
+        let configured = lead_fields(&divi_sent, true);
+        assert_eq!(configured.get("et_pb_contact_name_0").map(String::as_str), Some("Hedy Lamarr"));
+        assert!(matches!(configured, Cow::Borrowed(_)));
     }
 }

@@ -135,7 +135,12 @@ pub fn is_not_a_lead_form(fields: &Fields) -> bool {
 /// boxes. Someone signing in to their account is a customer, not a lead, even when their
 /// user name is their email. A newsletter box in the footer of a login page stays a lead.
 pub fn is_sign_in_form(event: &TrackEvent) -> bool {
-    let mut filled = event.fields.iter().filter(|(_, v)| !mapping::is_toggle_value(v)).peekable();
+    let is_remember = |name: &str| {
+        let words = name_words(name);
+        words.iter().any(|w| w.starts_with("remember")) || words.windows(2).any(|w| w == ["stay", "logged"])
+    };
+    // WordPress ticks its box as `rememberme=forever`: a box, whatever its value.
+    let mut filled = event.fields.iter().filter(|(k, v)| !mapping::is_toggle_value(v) && !is_remember(k)).peekable();
     if filled.peek().is_none() {
         return false;
     }
@@ -146,17 +151,54 @@ pub fn is_sign_in_form(event: &TrackEvent) -> bool {
     if !only_account {
         return false;
     }
-    let remember_me = event.fields.keys().any(|name| {
-        let words = name_words(name);
-        words.iter().any(|w| w.starts_with("remember")) || words.windows(2).any(|w| w == ["stay", "logged"])
-    });
     let form = [event.form_ref.as_deref(), event.form_selector.as_deref()];
+    // `login-or-register`, a sign-up box on a login page: not (only) a sign-in.
+    if form.iter().flatten().any(|text| names_other_purpose(text)) {
+        return false;
+    }
     let page_path = || event.payload.get("page")?.get("path")?.as_str();
-    remember_me
+    event.fields.keys().any(|name| is_remember(name))
         || form.iter().flatten().any(|text| names_sign_in(text))
-        || (event.form_ref.is_none()
-            && !form.iter().flatten().any(|text| names_other_purpose(text))
-            && page_path().is_some_and(names_sign_in))
+        || (event.form_ref.is_none() && page_path().is_some_and(path_is_sign_in))
+}
+
+/// Whether a page's path is a sign-in page: its last part is made of sign-in words only
+/// (`/login`, `/users/sign_in`, `/wp-login.php`, `/account/login/`), unlike a blog post
+/// about one (`/blog/how-to-log-in-to-your-router`).
+fn path_is_sign_in(path: &str) -> bool {
+    const PAGE_WORDS: &[&str] = &[
+        "log",
+        "in",
+        "on",
+        "sign",
+        "login",
+        "logon",
+        "signin",
+        "wp",
+        "user",
+        "users",
+        "account",
+        "customer",
+        "member",
+        "my",
+        "php",
+        "html",
+        "htm",
+        "aspx",
+        "jsp",
+        "einloggen",
+        "connexion",
+        "inloggen",
+        "accedi",
+        "logowanie",
+        "iniciar",
+        "sesion",
+        "sesión",
+        "sessao",
+        "sessão",
+    ];
+    let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
+    names_sign_in(last) && name_words(last).iter().all(|w| PAGE_WORDS.contains(&w.as_str()))
 }
 
 /// Whether a form's id, name or class says it is not the page's sign-in form: a newsletter
@@ -204,7 +246,7 @@ pub fn candidate(event: &TrackEvent, rules: &SiteRules) -> Option<LeadCandidate>
         EventType::TrackerInitialized => return None,
     };
     let form_id = configured_form(event, rules);
-    let fields = builder_fields::lead_fields(&event.fields);
+    let fields = builder_fields::lead_fields(&event.fields, form_id.is_some());
     // A configured form is a lead form: the site owner said so.
     if form_id.is_none()
         && event.event_type != EventType::ChatMessageSent
@@ -446,18 +488,23 @@ pub fn merge(lead: &mut Lead, candidate: &LeadCandidate, now: Timestamp) {
     set(&mut lead.phone, LeadAttr::Phone);
     set(&mut lead.company, LeadAttr::Company);
     set(&mut lead.message, LeadAttr::Message);
-    // Cloning a whole map builds its nodes directly, far cheaper than inserting one by one;
-    // a new lead has none yet.
+    // A new lead has no fields yet. Otherwise the newer event's fields come first, in its
+    // order (the whole form, where a partial had what was typed before the email), then
+    // fields only the lead had (steps a form no longer shows).
     if lead.fields.is_empty() {
         lead.fields = candidate.fields.clone();
-    } else if fill_only {
-        for (k, v) in &candidate.fields {
-            lead.fields.entry(k.clone()).or_insert_with(|| v.clone());
-        }
     } else {
+        let mut old = std::mem::take(&mut lead.fields);
+        let mut fields = Fields::with_capacity(old.len() + candidate.fields.len());
         for (k, v) in &candidate.fields {
-            lead.fields.insert(k.clone(), v.clone());
+            let value = match old.shift_remove(k) {
+                Some(previous) if fill_only => previous,
+                _ => v.clone(),
+            };
+            fields.insert(k.clone(), value);
         }
+        fields.extend(old);
+        lead.fields = fields;
     }
     if candidate.form_id.is_some() && !(fill_only && lead.form_id.is_some()) {
         lead.form_id = candidate.form_id;
@@ -596,6 +643,8 @@ mod tests {
             (json!({"formClass": "form"}), json!({"email": "ada@example.org", "stayLoggedIn": "true"})),
             (json!({"page": "https://app.example/users/sign_in"}), email.clone()),
             (json!({"page": "https://blog.example/wp-login.php"}), json!({"log": "ada@example.org"})),
+            (json!({"formId": "loginform"}), json!({"email": "ada@example.org", "rememberme": "forever"})),
+            (json!({"page": "https://app.example/account/login/"}), email.clone()),
             (json!({"page": "https://shop.example/de/einloggen"}), json!({"e_mail": "ada@example.org"})),
             (json!({"formId": "iniciar-sesión"}), email.clone()),
         ] {
@@ -617,6 +666,8 @@ mod tests {
             (json!({"formClass": "bloginfo"}), email.clone()),
             (json!({"formId": "catalog-in-print"}), email.clone()),
             (json!({"formClass": "e-signing-form"}), email.clone()),
+            (json!({"formId": "login-or-register"}), email.clone()),
+            (json!({"page": "https://blog.example/blog/how-to-log-in-to-your-router"}), email.clone()),
             (json!({"formClass": "form"}), json!({"email": "ada@example.org", "phone": "+1 202 555 0101"})),
         ] {
             let e = signed_in(extra.clone(), fields.clone());
