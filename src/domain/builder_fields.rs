@@ -55,10 +55,7 @@ fn divi_field_id(name: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn fields(pairs: &[(&str, &str)]) -> Fields {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-    }
+    use crate::domain::model::fields_of as fields;
 
     #[test]
     fn zoho_web_form_state_is_dropped_only_from_zoho_forms() {

@@ -382,12 +382,12 @@ fn parse_raw_event(
         None | Some(Value::Null) => {}
         Some(Value::Object(map)) => {
             // In the order sent (what redaction dropped is gone from `map`); a body read
-            // through a `Value` has only the object's own (sorted) order.
-            let in_order: Vec<(&String, &Value)> = if field_order.is_empty() {
-                map.iter().collect()
-            } else {
-                field_order.iter().filter_map(|name| map.get_key_value(name)).collect()
-            };
+            // through a `Value` has only the object's own (sorted) order. One of the two
+            // halves is empty.
+            let in_order = field_order
+                .iter()
+                .filter_map(|name| map.get_key_value(name))
+                .chain(map.iter().filter(|_| field_order.is_empty()));
             if map.len() > MAX_FIELDS_PER_EVENT {
                 return Err(EventError::TooLarge {
                     code: "too_many_fields",

@@ -105,11 +105,17 @@ const SHOP_AND_SEARCH_FIELDS: &[&str] = &[
     "language",
 ];
 
-/// True when a form's fields show it is not one where people leave their details: a login
-/// form, a search box, an add-to-cart or filter form, a form of only ticked boxes and
-/// switches (cookie preferences, a theme picker). Its submissions stay events only, and it
-/// is not offered as a discovered form.
-pub fn is_not_a_lead_form(fields: &Fields) -> bool {
+/// True when an event's form is not one where people leave their details: a login or
+/// sign-in form, a search box, an add-to-cart or filter form, a form of only ticked boxes
+/// and switches (cookie preferences, a theme picker). Its submissions stay events only, and
+/// it is not offered as a discovered form. `fields` are the event's fields as a lead would
+/// keep them.
+pub fn is_not_a_lead_form(event: &TrackEvent, fields: &Fields) -> bool {
+    has_only_non_lead_fields(fields) || is_sign_in_form(event, fields)
+}
+
+/// The part of [`is_not_a_lead_form`] the fields alone decide.
+fn has_only_non_lead_fields(fields: &Fields) -> bool {
     let names = || fields.iter().filter(|(_, v)| !v.trim().is_empty()).map(|(k, _)| k.as_str());
     let is_in = |set: &[&str], name: &str| set.iter().any(|s| s.eq_ignore_ascii_case(name));
     let all_in = |set: &[&str]| names().all(|n| is_in(set, n));
@@ -134,31 +140,38 @@ pub fn is_not_a_lead_form(fields: &Fields) -> bool {
 /// the account's email or user name (the tracker never sends the password) and ticked
 /// boxes. Someone signing in to their account is a customer, not a lead, even when their
 /// user name is their email. A newsletter box in the footer of a login page stays a lead.
-pub fn is_sign_in_form(event: &TrackEvent) -> bool {
-    let is_remember = |name: &str| {
+fn is_sign_in_form(event: &TrackEvent, fields: &Fields) -> bool {
+    // One pass: the first field that is neither a box nor the account ends it.
+    let (mut account, mut remember_me) = (false, false);
+    for (name, value) in fields {
         let words = name_words(name);
-        words.iter().any(|w| w.starts_with("remember")) || words.windows(2).any(|w| w == ["stay", "logged"])
-    };
-    // WordPress ticks its box as `rememberme=forever`: a box, whatever its value.
-    let mut filled = event.fields.iter().filter(|(k, v)| !mapping::is_toggle_value(v) && !is_remember(k)).peekable();
-    if filled.peek().is_none() {
+        // WordPress ticks its box as `rememberme=forever`: a box, whatever its value.
+        if words.iter().any(|w| w.starts_with("remember")) || words.windows(2).any(|w| w == ["stay", "logged"]) {
+            remember_me = true;
+            continue;
+        }
+        if mapping::is_toggle_value(value) {
+            continue;
+        }
+        if !(LOGIN_ID_FIELDS.iter().any(|l| l.eq_ignore_ascii_case(name))
+            || LeadAttr::from_field_name(name) == Some(LeadAttr::Email))
+        {
+            return false;
+        }
+        account = true;
+    }
+    if !account {
         return false;
     }
-    let only_account = filled.all(|(name, _)| {
-        LOGIN_ID_FIELDS.iter().any(|l| l.eq_ignore_ascii_case(name))
-            || LeadAttr::from_field_name(name) == Some(LeadAttr::Email)
-    });
-    if !only_account {
-        return false;
-    }
-    let form = [event.form_ref.as_deref(), event.form_selector.as_deref()];
+    let form: Vec<Vec<String>> =
+        [event.form_ref.as_deref(), event.form_selector.as_deref()].into_iter().flatten().map(name_words).collect();
     // `login-or-register`, a sign-up box on a login page: not (only) a sign-in.
-    if form.iter().flatten().any(|text| names_other_purpose(text)) {
+    if form.iter().any(|words| names_other_purpose(words)) {
         return false;
     }
     let page_path = || event.payload.get("page")?.get("path")?.as_str();
-    event.fields.keys().any(|name| is_remember(name))
-        || form.iter().flatten().any(|text| names_sign_in(text))
+    remember_me
+        || form.iter().any(|words| names_sign_in(words))
         || (event.form_ref.is_none() && page_path().is_some_and(path_is_sign_in))
 }
 
@@ -197,25 +210,23 @@ fn path_is_sign_in(path: &str) -> bool {
         "sessao",
         "sessão",
     ];
-    let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
-    names_sign_in(last) && name_words(last).iter().all(|w| PAGE_WORDS.contains(&w.as_str()))
+    let last = name_words(path.trim_end_matches('/').rsplit('/').next().unwrap_or_default());
+    names_sign_in(&last) && last.iter().all(|w| PAGE_WORDS.contains(&w.as_str()))
 }
 
-/// Whether a form's id, name or class says it is not the page's sign-in form: a newsletter
-/// or contact box in the footer of a login page.
-fn names_other_purpose(text: &str) -> bool {
+/// Whether the words of a form's id, name or class say it is not the page's sign-in form: a
+/// newsletter or contact box in the footer of a login page.
+fn names_other_purpose(words: &[String]) -> bool {
     const WORDS: &[&str] =
         &["newsletter", "subscribe", "subscription", "signup", "register", "registration", "contact", "footer"];
-    let words = name_words(text);
     words.iter().any(|w| WORDS.iter().any(|s| w.contains(s))) || words.windows(2).any(|w| w == ["sign", "up"])
 }
 
-/// Whether an id, class, name or path names signing in, in the words sites and site builders
+/// Whether the words of an id, class, name or path name signing in, in the words sites and site builders
 /// use for it (`login`, `wp-login.php`, `loginform`, `sign_in`, `signin`, `logon`, `einloggen`,
 /// `connexion`, `inloggen`, `accedi`, `logowanie`, `iniciar-sesion`).
-fn names_sign_in(text: &str) -> bool {
+fn names_sign_in(words: &[String]) -> bool {
     const WORDS: &[&str] = &["login", "logon", "signin", "einloggen", "connexion", "inloggen", "accedi", "logowanie"];
-    let words = name_words(text);
     let joined_pair = |a: &str, b: &str| words.windows(2).any(|w| w[0] == a && w[1] == b);
     // `customerlogin`, `loginform`; not `signing`.
     const SUFFIXES: &[&str] = &["", "form", "page", "box", "modal", "popup", "widget", "wrapper", "container"];
@@ -248,10 +259,7 @@ pub fn candidate(event: &TrackEvent, rules: &SiteRules) -> Option<LeadCandidate>
     let form_id = configured_form(event, rules);
     let fields = builder_fields::lead_fields(&event.fields, form_id.is_some());
     // A configured form is a lead form: the site owner said so.
-    if form_id.is_none()
-        && event.event_type != EventType::ChatMessageSent
-        && (is_not_a_lead_form(&fields) || is_sign_in_form(event))
-    {
+    if form_id.is_none() && event.event_type != EventType::ChatMessageSent && is_not_a_lead_form(event, &fields) {
         return None;
     }
     let field_rules = form_id.and_then(|id| rules.forms.get(&id)).map(Vec::as_slice).unwrap_or(&[]);
@@ -649,7 +657,7 @@ mod tests {
             (json!({"formId": "iniciar-sesión"}), email.clone()),
         ] {
             let e = signed_in(extra.clone(), fields.clone());
-            assert!(is_sign_in_form(&e), "{extra} {fields}");
+            assert!(is_sign_in_form(&e, &e.fields), "{extra} {fields}");
             assert!(candidate(&e, &rules).is_none(), "{extra} {fields}");
             let mut partial = e.clone();
             partial.event_type = EventType::FormInteraction;
@@ -671,7 +679,7 @@ mod tests {
             (json!({"formClass": "form"}), json!({"email": "ada@example.org", "phone": "+1 202 555 0101"})),
         ] {
             let e = signed_in(extra.clone(), fields.clone());
-            assert!(!is_sign_in_form(&e), "{extra} {fields}");
+            assert!(!is_sign_in_form(&e, &e.fields), "{extra} {fields}");
             assert!(candidate(&e, &rules).is_some(), "{extra} {fields}");
         }
     }

@@ -629,10 +629,7 @@ fn strip_word_prefix<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn fields(pairs: &[(&str, &str)]) -> Fields {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-    }
+    use crate::domain::model::fields_of as fields;
 
     #[test]
     fn heuristics_cover_common_builders() {

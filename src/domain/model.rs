@@ -15,6 +15,12 @@ use super::time::Timestamp;
 /// `serde_json` object sorts its names.)
 pub type Fields = indexmap::IndexMap<String, String>;
 
+/// [`Fields`] from name–value pairs, in their order (the domain's unit tests build them so).
+#[cfg(test)]
+pub fn fields_of(pairs: &[(&str, &str)]) -> Fields {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
 pub type Id = Uuid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]

@@ -775,6 +775,11 @@ fn iban_at(text: &[u8], start: usize) -> bool {
     if start > 0 && (text[start - 1].is_ascii_alphanumeric() || text[start - 1] == b'-') {
         return false;
     }
+    // The check digits follow the country's code at once (no space before the fourth
+    // character): most positions of a text end here, before the country table is searched.
+    if !text[start..].get(2..4).is_some_and(|d| d.iter().all(u8::is_ascii_digit)) {
+        return false;
+    }
     let country = [text[start].to_ascii_uppercase(), text[start + 1].to_ascii_uppercase()];
     let Some(&(_, len)) = IBAN_LENGTHS.iter().find(|(c, _)| **c == country) else { return false };
     let mut chars = [0u8; MAX_IBAN];

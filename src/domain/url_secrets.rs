@@ -10,6 +10,7 @@
 //! stays.
 
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 use super::redact;
 
@@ -106,22 +107,24 @@ fn without_user_info(url: &str) -> Option<String> {
 
 /// `a=1&token=x&b=2` → `a=1&b=2`; `None` when nothing is dropped.
 fn without_credential_params(params: &str) -> Option<String> {
-    let names: Vec<String> = params
+    // Each pair as sent, with its decoded name and value.
+    let pairs: Vec<(&str, Cow<'_, str>, Cow<'_, str>)> = params
         .split('&')
         .map(|pair| {
-            form_urlencoded::parse(pair.as_bytes()).next().map(|(name, _)| name.into_owned()).unwrap_or_default()
+            let (name, value) = form_urlencoded::parse(pair.as_bytes()).next().unwrap_or_default();
+            (pair, name, value)
         })
         .collect();
     // An OAuth authorization response: `code` travels with a random `state` (not a
     // shop's `state=TX&code=SUMMER10`).
-    let oauth = params.split('&').any(|pair| {
-        form_urlencoded::parse(pair.as_bytes()).next().is_some_and(|(name, value)| name == "state" && value.len() >= 16)
-    });
-    let credential = |name: &str| is_credential(name) || (oauth && name == "code");
-    if !names.iter().any(|n| credential(n)) {
+    let oauth = pairs.iter().any(|(_, name, value)| name == "state" && value.len() >= 16);
+    let dropped: Vec<bool> =
+        pairs.iter().map(|(_, name, _)| is_credential(name) || (oauth && name == "code")).collect();
+    if !dropped.contains(&true) {
         return None;
     }
-    let kept: Vec<&str> = params.split('&').zip(&names).filter(|(_, name)| !credential(name)).map(|(p, _)| p).collect();
+    let kept: Vec<&str> =
+        pairs.iter().zip(&dropped).filter(|(_, drop)| !**drop).map(|((pair, _, _), _)| *pair).collect();
     Some(kept.join("&"))
 }
 

@@ -69,8 +69,7 @@ impl PreparedEvent {
         let discovery = match (form_id, event.event_type) {
             // A form that makes a lead is a lead form; asked only otherwise.
             (None, EventType::FormSubmission | EventType::FormInteraction)
-                if candidate.is_some()
-                    || !(lead_rules::is_not_a_lead_form(&event.fields) || lead_rules::is_sign_in_form(&event)) =>
+                if candidate.is_some() || !lead_rules::is_not_a_lead_form(&event, &event.fields) =>
             {
                 event.form_selector.clone().or_else(|| event.form_ref.as_deref().map(id_selector)).map(|selector| {
                     Discovery {
