@@ -66,7 +66,24 @@ fn raise_open_files_limit() -> Option<u64> {
     Some(limit.rlim_cur as u64)
 }
 
+/// Opts this process out of transparent huge pages. The allocator asks the kernel for them
+/// (with `madvise`), and a 2 MiB page is resident as soon as one byte of it is touched: after
+/// the load generator the server held 93 MB with THP and 70 MB without, at the same
+/// throughput, and each huge page fault zeroes 2 MiB while a request waits. A small VPS
+/// counts resident memory. Set before the runtime and the store allocate anything big; it
+/// covers the whole process, and a kernel without THP ignores it.
+#[cfg(target_os = "linux")]
+fn disable_huge_pages() {
+    // SAFETY: PR_SET_THP_DISABLE takes plain integers and touches no memory of ours.
+    let refused = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) } != 0;
+    if refused {
+        tracing::debug!(error = %std::io::Error::last_os_error(), "transparent huge pages stay on");
+    }
+}
+
 pub fn run(args: &ServeArgs, data: PathBuf) -> anyhow::Result<()> {
+    #[cfg(target_os = "linux")]
+    disable_huge_pages();
     let config = ServeConfig::from_args(args, data)?;
     #[cfg(unix)]
     match raise_open_files_limit() {
