@@ -195,3 +195,40 @@ async fn retention_deletes_exactly_the_expired_rows() {
     assert_eq!(items(&t, "/v1/leads").await.len(), 3);
     t.stop().await;
 }
+
+/// Events that hold the address without being a lead's (a shop sign-in, whose user name is
+/// the email and which makes no lead; a server-side sender's metadata) are exported and
+/// erased with the person's lead; another person's address that merely contains it is not.
+#[tokio::test]
+async fn export_and_erasure_reach_events_outside_the_lead() {
+    let t = spawn_app().await;
+    let (client, _) = t.create_site("example.com").await;
+    let sign_in = json!({"id": event_id(), "type": "form_submission", "visitorId": "v1",
+        "page": "https://example.com/login", "fields": {"log": "Ada@Example.com", "rememberme": "forever"}});
+    let mut visit = pageview();
+    visit["metadata"] = json!({"note": "newsletter: ada@example.com."});
+    let other = json!({"id": event_id(), "type": "form_submission", "visitorId": "v9",
+        "page": "https://example.com/login", "fields": {"log": "nada@example.com", "rememberme": "forever"}});
+    let r = t.track_batch(ORIGIN, &client, vec![sign_in, visit, other, submission("ada@example.com", "v1")]).await;
+    assert_eq!(r.status(), 200);
+    let id = lead_id(&t, &client, "ada@example.com").await;
+
+    let export = t.get_json("/v1/gdpr/export?email=ada@example.com").await;
+    let events = export["events"].as_array().unwrap();
+    assert_eq!(events.len(), 3, "the lead's submission, the sign-in and the visit: {events:#?}");
+    assert!(!export["events"].to_string().contains("nada@"), "another person's address");
+    let mut ids: Vec<&str> = events.iter().map(|e| e["eventId"].as_str().unwrap()).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 3, "each once");
+
+    let r: Value = t.delete(&format!("/v1/leads/{id}/gdpr-delete")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(r["otherEventsDeleted"], 2, "{r}");
+    let left = items(&t, &format!("/v1/events?clientId={client}")).await;
+    let text = Value::Array(left.clone()).to_string().to_lowercase();
+    assert!(!text.contains("\"ada@example.com") && !text.contains(" ada@example.com"), "{text}");
+    assert_eq!(left.len(), 1, "only the other person's sign-in is left: {left:#?}");
+    assert!(text.contains("nada@example.com"));
+    let export = t.get_json("/v1/gdpr/export?email=ada@example.com").await;
+    assert_eq!((export["leads"].clone(), export["events"].clone()), (json!([]), json!([])));
+    t.stop().await;
+}

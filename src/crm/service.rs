@@ -12,7 +12,7 @@ use crate::app::{App, AppResult};
 use crate::domain::model::{Id, JobState, SyncJob};
 use crate::domain::time::Timestamp;
 use crate::store::queries::{self, EventFilter, LeadFilter};
-use crate::store::{StoreError, admin};
+use crate::store::{StoreError, admin, mentions};
 
 /// A site's connectors as the API shows them (no secrets).
 pub async fn get_config(app: &App, client_id: Id) -> AppResult<Value> {
@@ -163,7 +163,7 @@ pub async fn gdpr_export(app: &App, client: Option<Id>, email: String) -> AppRes
                 None => queries::list_clients(txn)?.into_iter().map(|c| c.client_id).collect(),
             };
             let mut leads = Vec::new();
-            for c in clients {
+            for &c in &clients {
                 let filter = LeadFilter { client_id: Some(c), email: Some(email.clone()), ..Default::default() };
                 let mut cursor = None;
                 loop {
@@ -188,6 +188,13 @@ pub async fn gdpr_export(app: &App, client: Option<Id>, email: String) -> AppRes
                     }
                 }
             }
+            // Events that hold the address without being a lead's (a sign-in, a form that
+            // is no lead form), once each, newest first as the API lists events.
+            for &c in &clients {
+                events.extend(mentions::events_mentioning(txn, c, &email)?);
+            }
+            events.sort_by_key(|e| std::cmp::Reverse(e.event_id));
+            events.dedup_by_key(|e| e.event_id);
             let ids: Vec<Id> = leads.iter().map(|l| l.lead_id).collect();
             let jobs = outbox::jobs_where(txn, usize::MAX, |j| {
                 ids.contains(&j.lead_id) || j.email.as_deref() == Some(email.as_str())

@@ -17,8 +17,8 @@ use crate::app::App;
 use crate::domain::model::{Id, Lead, LeadQuality, LeadStatus};
 use crate::domain::time::Timestamp;
 use crate::domain::{email, export, lead_edit};
-use crate::store::leads;
 use crate::store::queries::{self, LeadFilter};
+use crate::store::{leads, mentions};
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -198,22 +198,43 @@ async fn remove(_: Admin, State(app): State<App>, PathParam(id): PathParam<Strin
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Erasure: the lead's `crmId` is read before it is deleted, then the lead, its events and
-/// every index entry go in one transaction that also queues the CRM deletion.
+/// Erasure: the lead's `crmId` is read before it is deleted, and the site's events that hold
+/// its address without belonging to a lead are looked for (by reading the site's events,
+/// outside the writer). Then the lead, its events, those events and every index entry go in
+/// one transaction that also queues the CRM deletion.
 async fn gdpr_delete(_: Admin, State(app): State<App>, PathParam(id): PathParam<String>) -> ApiResult<Json<Value>> {
     let id = parse_id("leadId", &id)?;
-    let lead =
-        app.read(move |txn| queries::get_lead(txn, &id)).await?.ok_or(ApiError::NotFound("lead not found".into()))?;
+    let (lead, unlinked) = app
+        .read(move |txn| {
+            let Some(lead) = queries::get_lead(txn, &id)? else { return Ok(None) };
+            let unlinked: Vec<Id> = match &lead.email {
+                Some(email) => mentions::events_mentioning(txn, lead.client_id, email)?
+                    .into_iter()
+                    .filter(|e| e.lead_id.is_none())
+                    .map(|e| e.event_id)
+                    .collect(),
+                None => Vec::new(),
+            };
+            Ok(Some((lead, unlinked)))
+        })
+        .await?
+        .ok_or(ApiError::NotFound("lead not found".into()))?;
     // A lead that reached a CRM is erased there too, even if the site stopped syncing since.
     let crm = app.sites.get(&lead.client_id).is_some_and(|s| s.crm_enabled) || lead.crm_id.is_some();
     let now = Timestamp::now();
-    let deleted = app.write(move |txn| leads::delete_lead(txn, id, crm, now)).await?;
+    let (deleted, unlinked) = app.write(move |txn| leads::erase_lead(txn, id, crm, &unlinked, now)).await?;
     let crm_queued = crm && (deleted.crm_id.is_some() || deleted.email.is_some());
     if crm_queued {
         app.crm_wakeup.notify_one();
     }
-    tracing::info!(lead = %id, crm_queued, "lead erased");
-    Ok(Json(json!({"deleted": true, "leadId": id, "crmId": deleted.crm_id, "crmDeletionQueued": crm_queued})))
+    tracing::info!(lead = %id, crm_queued, unlinked_events = unlinked, "lead erased");
+    Ok(Json(json!({
+        "deleted": true,
+        "leadId": id,
+        "crmId": deleted.crm_id,
+        "crmDeletionQueued": crm_queued,
+        "otherEventsDeleted": unlinked,
+    })))
 }
 
 /// CSV of every lead matching the filter, streamed page by page.

@@ -259,6 +259,23 @@ pub fn delete_lead(txn: &WriteTransaction, lead_id: Id, crm_erasure: bool, now: 
     Ok(lead)
 }
 
+/// [`delete_lead`] for an erasure request, which also removes `unlinked`: the site's events
+/// that hold the lead's address without belonging to a lead (a sign-in, a form that is no
+/// lead form), found beforehand outside the writer ([`super::mentions`]). Returns the lead
+/// and how many of those were still there.
+pub fn erase_lead(
+    txn: &WriteTransaction,
+    lead_id: Id,
+    crm_erasure: bool,
+    unlinked: &[Id],
+    now: Timestamp,
+) -> Result<(Lead, usize)> {
+    let lead = delete_lead(txn, lead_id, crm_erasure, now)?;
+    let ids: Vec<Id16> = unlinked.iter().map(|id| *id.as_bytes()).collect();
+    let removed = event_pages::remove(&mut txn.open_table(EVENT_PAGES)?, lead.client_id.as_bytes(), &ids)?;
+    Ok((lead, removed))
+}
+
 /// [`delete_lead`] without settling the lead's CRM updates, for callers that delete many
 /// leads in one transaction and settle their updates in one pass afterwards.
 pub fn delete_lead_keeping_jobs(

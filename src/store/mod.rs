@@ -19,6 +19,7 @@ pub mod ingest;
 #[cfg(unix)]
 pub mod journal;
 pub mod leads;
+pub mod mentions;
 pub mod queries;
 pub mod schema;
 pub mod tables;
