@@ -69,6 +69,15 @@ async fn path_query_and_body_rejections_answer_in_the_error_shape() {
     assert_eq!((status, error["code"].as_str()), (400, Some("invalid_json")), "{error}");
     assert!(error.get("field").is_none(), "{error}");
     assert!(error["message"].as_str().unwrap().contains("line 1 column 1"), "{error}");
+    // Two JSON values, or one followed by garbage, are not one body: nothing is created.
+    for body in [r#"{"name":"x"}{"name":"y"}"#, r#"{"name":"x"}]]]garbage"#] {
+        let r = t.post("/v1/tokens").header("Content-Type", "application/json").body(body).send().await.unwrap();
+        let (status, error) = error_of(r).await;
+        assert_eq!((status, error["code"].as_str()), (400, Some("invalid_json")), "{body}: {error}");
+        assert!(error["message"].as_str().unwrap().contains("trailing characters"), "{error}");
+    }
+    let tokens: serde_json::Value = t.get("/v1/tokens").send().await.unwrap().json().await.unwrap();
+    assert!(!tokens.to_string().contains(r#""name":"x""#), "no token was made: {tokens}");
 
     let (status, error) = error_of(t.get("/v1/leads?limit=1&limit=2").send().await.unwrap()).await;
     assert_eq!((status, error["field"].as_str()), (400, Some("limit")), "{error}");
@@ -269,5 +278,24 @@ async fn an_oversized_body_gets_its_413_on_a_connection_that_stays_usable() {
     assert!(answers.contains("access-control-allow-origin"), "the tracker can read it: {answers}");
     let second = answers.split("HTTP/1.1 ").nth(2).unwrap_or_else(|| panic!("no second answer: {answers}"));
     assert!(second.starts_with("200"), "{answers}");
+    t.stop().await;
+}
+
+/// A chunked body whose framing is broken is not "too large": 413 would make the tracker
+/// drop its events for good, so it is answered 400 and nothing is stored.
+#[tokio::test]
+async fn a_broken_chunked_body_is_unreadable_not_too_large() {
+    let t = spawn_app().await;
+    t.create_site("example.com").await;
+    let mut stream = TcpStream::connect(t.addr).await.unwrap();
+    let head = format!(
+        "POST /v1/track HTTP/1.1\r\nHost: t\r\nOrigin: {ORIGIN}\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nZZ\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let answer = read_until_closed(&mut stream, Duration::from_secs(20)).await.expect("the server answered");
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert_eq!(json_body(&answer)["error"]["code"], "unreadable_body", "{answer}");
+    let events = t.get_json("/v1/events").await;
+    assert_eq!(events["items"].as_array().map(Vec::len), Some(0), "{events}");
     t.stop().await;
 }

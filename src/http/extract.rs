@@ -85,8 +85,8 @@ async fn read_admin_body(body: Body) -> Result<Bytes, ApiError> {
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let top = path == "." || path.is_empty();
@@ -110,7 +110,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             Category::Data if top => whole_body_error(&inner),
             Category::Data => ApiError::Validation { field: path, message: data_message(&inner.to_string()) },
         }
-    })
+    })?;
+    // `{"status":"partial"}{"status":"submitted"}` is not one JSON value: refused, not read
+    // up to its first value.
+    de.end().map_err(|e| {
+        ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e} (more after the JSON value)"))
+    })?;
+    Ok(value)
 }
 
 /// serde's message about a value, without what only a parser needs: the position (the

@@ -156,7 +156,16 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes,
         }
         return Err(too_large());
     }
-    extract::within_body_timeout(to_bytes(body, MAX_BODY_BYTES)).await?.map_err(|_| too_large())
+    extract::within_body_timeout(to_bytes(body, MAX_BODY_BYTES)).await?.map_err(|e| {
+        // `to_bytes` fails for the limit, or for a body that is not one (broken chunked
+        // framing, a connection lost mid-body): the tracker takes 413 as final for these
+        // events, so only the limit may answer it.
+        if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) {
+            too_large()
+        } else {
+            ApiError::bad_request("unreadable_body", format!("could not read the body: {e}"))
+        }
+    })
 }
 
 /// The most of a refused body read only to be thrown away: a tracker's queue of ten large
