@@ -602,9 +602,37 @@ async fn an_event_naming_another_site_than_its_batch_is_refused() {
 
     // Repeating the batch's own clientId is fine.
     e["clientId"] = json!(client);
-    let r = t.track_batch(ORIGIN, &client, vec![e]).await;
+    let r = t.track_batch(ORIGIN, &client, vec![e.clone()]).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     assert_eq!(leads(&t, &client).await.len(), 1);
+
+    // A batch without its own clientId is for the site its events name: a key of another
+    // site is refused (not stored under the key's site), events naming two sites are
+    // refused, and a browser's batch is taken for the site its events name.
+    let (_, other_key) = t.create_site("third.example.net").await;
+    let mut for_other = submission("three@example.com", "v-three");
+    for_other["clientId"] = json!(other);
+    let keyed = |body: Value| t.http.post(t.url("/v1/track/batch")).header("X-API-Key", &other_key).json(&body);
+    let r = keyed(json!({"events": [for_other.clone()]})).send().await.unwrap();
+    let (status, code, message) = error_of(r).await;
+    assert_eq!((status, code.as_str()), (400, "client_mismatch"), "{message}");
+    let r = keyed(json!({"events": [e.clone(), for_other.clone()]})).send().await.unwrap();
+    let (status, _, message) = error_of(r).await;
+    assert_eq!(status, 400, "{message}");
+    assert!(message.contains("events[1].clientId"), "{message}");
+    let mut browser = submission("four@example.com", "v-four");
+    browser["clientId"] = json!(client);
+    let r = t
+        .http
+        .post(t.url("/v1/track/batch"))
+        .header("Origin", ORIGIN)
+        .json(&json!({"events": [browser]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(leads(&t, &client).await.len(), 2);
+    assert_eq!(leads(&t, &other).await.len(), 0, "nothing stored for the other site");
     t.stop().await;
 }
 

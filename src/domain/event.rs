@@ -137,7 +137,16 @@ fn joined_len(items: &[Value]) -> usize {
     for item in items {
         total += match item {
             Value::String(s) => s.len(),
-            Value::Number(_) | Value::Bool(_) => 8,
+            // As the list is joined into one value: a number's digits count (twenty-digit
+            // numbers made a list of "small" items several times the limit).
+            Value::Number(n) => n.to_string().len(),
+            Value::Bool(b) => {
+                if *b {
+                    4
+                } else {
+                    5
+                }
+            }
             _ => 0,
         } + 2;
     }
@@ -585,6 +594,15 @@ fn parse_batch_body(body: &[u8], now: Timestamp, ctx: &RequestContext) -> Result
             message: format!("the batch has {} events; the limit is {MAX_EVENTS_PER_BATCH}", events.len()),
         });
     }
+    // A batch that names no site but whose events do is for the site its events name (all
+    // must name the same one): otherwise an X-API-Key sender's event naming another site
+    // would be stored under the key's site, and a browser's would be refused as naming none.
+    let client_id = client_id.or_else(|| {
+        events.iter().find_map(|e| match &e.0 {
+            Some(RawEvent { client_id: Some(Column::Str(id)), .. }) => Some(id.trim().to_string()),
+            _ => None,
+        })
+    });
     let events = events
         .into_iter()
         .enumerate()
@@ -922,6 +940,12 @@ mod tests {
         let body = json!({"clientId": "c1", "id": ID, "type": "form_submission",
             "fields": {"email": "a@b.co", "topics": ["news", "offers"]}});
         parse_single(body.to_string().as_bytes(), now(), &RequestContext::default()).unwrap();
+        // Numbers count by their digits: 400 twenty-digit numbers join to about 8.8 KB.
+        let numbers: Vec<u64> = vec![12_345_678_901_234_567_890; 400];
+        let body = json!({"clientId": "c1", "id": ID, "type": "form_submission",
+            "fields": {"email": "a@b.co", "n": numbers}});
+        let e = parse_single(body.to_string().as_bytes(), now(), &RequestContext::default()).unwrap_err();
+        assert!(e.to_string().contains("fields.n is a list of 8798 bytes"), "{e}");
     }
 
     #[test]
