@@ -6,7 +6,7 @@
 /// that a name or a phone number typed into an email box is not taken as an address.
 pub fn normalize(raw: &str) -> Option<String> {
     let email = raw.trim().to_lowercase();
-    if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control() || is_invisible_format(c)) {
         return None;
     }
     let (local, domain) = email.rsplit_once('@')?;
@@ -19,6 +19,14 @@ pub fn normalize(raw: &str) -> Option<String> {
         !l.is_empty() && !l.starts_with('-') && !l.ends_with('-') && l.chars().all(|c| c.is_alphanumeric() || c == '-')
     });
     (labels.len() >= 2 && tld_ok && labels_ok).then_some(email)
+}
+
+/// Invisible formatting characters (Unicode's format class as it occurs in text): bidi
+/// overrides and isolates make `\u{202e}moc.elpmaxe@ada` display as another address in the
+/// dashboard, zero-width ones make two addresses that look the same. No mailbox has them.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{ad}' | '\u{61c}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206f}' | '\u{feff}')
 }
 
 /// Throw-away mailbox providers; an address there lowers a lead's quality.
@@ -107,6 +115,11 @@ mod tests {
         for bad in ["", "jo", "jo@", "@x.com", "jo@x", "jo doe@x.com", "jo@x..com", "jo@-x.com", "+1 555 0100"] {
             assert_eq!(normalize(bad), None, "{bad:?}");
         }
+        // Bidi overrides and isolates, zero-width characters, a byte-order mark.
+        for bad in ["\u{202e}u6@example.com", "jo\u{200b}@example.com", "jo@exa\u{2066}mple.com", "\u{feff}jo@x.com"] {
+            assert_eq!(normalize(bad), None, "{bad:?}");
+        }
+        assert_eq!(normalize("jöe@exämple.de").as_deref(), Some("jöe@exämple.de"), "other letters stay");
     }
 
     #[test]
