@@ -728,3 +728,47 @@ async fn credentials_in_page_addresses_are_dropped() {
         assert!(!data.contains(secret), "{secret} found in the data file");
     }
 }
+
+/// Any visitor can report forms, so a site keeps a bounded number of discovered ones (a
+/// script inventing selectors cannot fill the data file or the dashboard), and the list
+/// pages like the other lists.
+#[tokio::test]
+async fn discovered_forms_are_bounded_and_paged() {
+    let t = spawn_app().await;
+    let (client, _) = t.create_site("example.com").await;
+    let max = crm_tracker::store::ingest::MAX_DISCOVERED_FORMS;
+    for batch in 0..(max + 50) / 50 {
+        let events: Vec<Value> = (0..50)
+            .map(|i| {
+                json!({"id": event_id(), "type": "form_interaction", "visitorId": "v1",
+                    "formSelector": format!("#f{}", batch * 50 + i), "fields": {"message": "hello"}})
+            })
+            .collect();
+        let r = t.track_batch(ORIGIN, &client, events).await;
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    }
+    let path = format!("/v1/clients/{client}/discovered-forms");
+    let all = t.get_json(&path).await;
+    assert_eq!(all["items"].as_array().unwrap().len(), max, "at most {max} kept");
+
+    let mut seen = Vec::new();
+    let mut next = format!("{path}?limit=150");
+    loop {
+        let page = t.get_json(&next).await;
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 150);
+        seen.extend(items.iter().map(|f| f["selector"].as_str().unwrap().to_string()));
+        match page["nextCursor"].as_str() {
+            Some(c) => next = format!("{path}?limit=150&cursor={}", c.replace('#', "%23")),
+            None => break,
+        }
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), max, "every form once");
+    for query in ["bogus=1", "limit=0"] {
+        let r = t.get(&format!("{path}?{query}")).send().await.unwrap();
+        assert_eq!(r.status(), 400, "{query}");
+    }
+    t.stop().await;
+}

@@ -6,12 +6,12 @@ use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::auth::Admin;
 use super::error::{ApiError, ApiResult};
 use super::extract::{JsonBody, PathParam, QueryParams, parse_id};
-use super::page::{PageQuery, page};
+use super::page::{PageQuery, page, page_by_text};
 use crate::app::App;
 use crate::domain::model::{Field, FieldMapping, Form};
 use crate::domain::site::{FieldInput, FormInput, MappingInput};
@@ -27,10 +27,6 @@ pub fn router() -> Router<App> {
         .route("/v1/mappings/{mapping_id}", put(update_mapping).delete(delete_mapping).get(show_mapping_by_id))
         .route("/v1/clients/{client_id}/discovered-forms", get(discovered))
         .route("/v1/clients/{client_id}/discovered-forms/promote", post(promote))
-}
-
-fn items<T: serde::Serialize>(items: Vec<T>) -> Json<Value> {
-    Json(json!({"items": items, "nextCursor": null}))
 }
 
 async fn list_forms(
@@ -204,7 +200,12 @@ async fn delete_mapping(_: Admin, State(app): State<App>, PathParam(id): PathPar
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn discovered(_: Admin, State(app): State<App>, PathParam(id): PathParam<String>) -> ApiResult<Json<Value>> {
+async fn discovered(
+    _: Admin,
+    State(app): State<App>,
+    PathParam(id): PathParam<String>,
+    QueryParams(q): QueryParams<PageQuery>,
+) -> ApiResult<Json<Value>> {
     let id = parse_id("clientId", &id)?;
     let forms = app
         .read(move |txn| {
@@ -220,7 +221,7 @@ async fn discovered(_: Admin, State(app): State<App>, PathParam(id): PathParam<S
                 .collect::<Vec<_>>())
         })
         .await?;
-    Ok(items(forms))
+    page_by_text(forms, |f| f.selector.clone(), &q)
 }
 
 #[derive(Deserialize)]

@@ -21,18 +21,39 @@ pub struct PageQuery {
 /// One page of `items`; without a `limit`, all of them (these lists are short, and the
 /// dashboard shows them whole).
 pub fn page<T: Serialize>(items: Vec<T>, id: impl Fn(&T) -> Id, query: &PageQuery) -> ApiResult<Json<Value>> {
+    let cursor = parse_cursor(&query.cursor)?;
+    page_by(items, id, cursor, query)
+}
+
+/// [`page`] for a list whose items have no id, keyed by a text of theirs (the selector of a
+/// discovered form): the cursor is that text.
+pub fn page_by_text<T: Serialize>(
+    items: Vec<T>,
+    key: impl Fn(&T) -> String,
+    query: &PageQuery,
+) -> ApiResult<Json<Value>> {
+    let cursor = nonempty(&query.cursor).map(str::to_string);
+    page_by(items, key, cursor, query)
+}
+
+fn page_by<T: Serialize, K: PartialEq + Serialize>(
+    items: Vec<T>,
+    key: impl Fn(&T) -> K,
+    cursor: Option<K>,
+    query: &PageQuery,
+) -> ApiResult<Json<Value>> {
     let limit = match nonempty(&query.limit) {
         Some(_) => parse_limit(&query.limit)?,
         None => usize::MAX,
     };
-    let start = match parse_cursor(&query.cursor)? {
+    let start = match cursor {
         None => 0,
-        Some(cursor) => items.iter().position(|item| id(item) == cursor).map(|i| i + 1).ok_or_else(|| {
+        Some(cursor) => items.iter().position(|item| key(item) == cursor).map(|i| i + 1).ok_or_else(|| {
             ApiError::invalid_param("cursor", "names no item of this list (deleted since?); start again without it")
         })?,
     };
     let mut rest: Vec<T> = items.into_iter().skip(start).collect();
-    let next = (rest.len() > limit).then(|| id(&rest[limit - 1]));
+    let next = (rest.len() > limit).then(|| key(&rest[limit - 1]));
     rest.truncate(limit);
     Ok(Json(json!({"items": rest, "nextCursor": next})))
 }

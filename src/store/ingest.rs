@@ -136,6 +136,8 @@ pub struct IngestOutcome {
 #[derive(Default)]
 pub struct WriterCache {
     forms: HashMap<Vec<u8>, DiscoveredForm>,
+    /// Discovered forms stored per site, counted once per cache lifetime.
+    discovered_counts: HashMap<Id16, usize>,
     /// Recently written leads in two generations: when the newer fills up, the older is
     /// dropped and the newer takes its place, so the most recent leads always stay.
     leads: HashMap<Id16, Lead>,
@@ -145,6 +147,13 @@ pub struct WriterCache {
     /// The pages being filled in the current transaction, and reusable buffers.
     pages: PageWriter,
 }
+
+/// Discovered forms kept per site. Any visitor can report a form (its selector comes from
+/// the page), so without a bound a script could fill the data file and the dashboard's list
+/// with made-up ones; a real site has a few dozen forms at most. Once a site has this many,
+/// new selectors are not recorded (known ones still update) until some are promoted or the
+/// site's forms are configured.
+pub const MAX_DISCOVERED_FORMS: usize = 200;
 
 /// Leads per generation of the lead cache (two at most, about 2 MB together: a submission
 /// follows its partial lead within seconds, and the cache counts in the server's memory). A
@@ -160,6 +169,7 @@ impl WriterCache {
     /// Forget everything (after a failed commit, or an admin change).
     pub fn clear(&mut self) {
         self.forms.clear();
+        self.discovered_counts.clear();
         self.leads.clear();
         self.older_leads.clear();
         self.pages.reset();
@@ -355,6 +365,22 @@ impl<'t> IngestTables<'t> {
             }
         }
         let known = cache.forms.contains_key(&key);
+        if !known {
+            let stored = match cache.discovered_counts.get(client) {
+                Some(n) => *n,
+                None => {
+                    let mut end = client.to_vec();
+                    end.push(0xff);
+                    let n = self.discovered.range(client.as_slice()..end.as_slice())?.count();
+                    cache.discovered_counts.insert(*client, n);
+                    n
+                }
+            };
+            if stored >= MAX_DISCOVERED_FORMS {
+                return Ok(());
+            }
+            cache.discovered_counts.insert(*client, stored + 1);
+        }
         if known && !d.counts && d.field_names.iter().all(|n| cache.forms[&key].field_names.contains(n)) {
             return Ok(());
         }
