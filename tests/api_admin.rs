@@ -126,6 +126,25 @@ async fn forms_fields_mappings_and_cascades() {
         .unwrap();
     assert_eq!(r.status(), 409);
     assert!(r.text().await.unwrap().contains(&form_id), "the conflict names the existing form");
+    // Alternative selectors match page forms too: shared with another form's, either way.
+    for body in [
+        json!({"formName": "Alt", "formSelector": "#other", "alternativeSelectors": ["#contact"]}),
+        json!({"formName": "Alt", "formSelector": "form.contact"}),
+    ] {
+        let r = t.post(&format!("/v1/clients/{client}/forms")).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), 409, "{body}");
+    }
+    // A page address is a web address or a path on the site, never a script.
+    for page in ["javascript:alert(1)", "data:text/html,x", "//evil.example/x"] {
+        let r = t
+            .post(&format!("/v1/clients/{client}/forms"))
+            .json(&json!({"formName": "P", "formSelector": "#p", "pageUrl": page}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{page}");
+        assert_eq!(r.json::<Value>().await.unwrap()["error"]["field"], "pageUrl", "{page}");
+    }
 
     let field: Value = t
         .post_json(
@@ -301,6 +320,8 @@ async fn health_readiness_metrics_and_csv_export() {
     let overview = t.get_json(&format!("/v1/stats/overview?clientId={client}&days=7")).await;
     assert_eq!(overview["days"].as_array().unwrap().len(), 7);
     assert_eq!(overview["totals"]["leads"], 2);
+    let r = t.get(&format!("/v1/stats/overview?clientId={}", uuid::Uuid::now_v7())).send().await.unwrap();
+    assert_eq!(r.status(), 404, "an unknown site is not a site without leads");
     t.stop().await;
 }
 

@@ -3,9 +3,9 @@
 
 use uuid::Uuid;
 
-use super::{App, AppResult, secrets};
+use super::{App, AppError, AppResult, secrets};
 use crate::domain::model::{Client, Field, FieldMapping, Form, Id};
-use crate::domain::site::{self, ClientInput, FieldInput, FormInput, MappingInput};
+use crate::domain::site::{self, ClientInput, FieldInput, FormInput, MappingInput, ValidationError};
 use crate::domain::time::Timestamp;
 use crate::store::{StoreError, admin, queries};
 
@@ -238,7 +238,16 @@ impl App {
                     ..Default::default()
                 },
             )
-            .await?;
+            .await
+            .map_err(|e| match e {
+                // The request named the form by `selector`: a selector a browser sent that
+                // a configured form may not have is that field's problem, said as such.
+                AppError::Validation(v) if v.field == "formSelector" => AppError::Validation(ValidationError {
+                    field: "selector".into(),
+                    message: format!("cannot be promoted as a configured form's selector: it {}", v.message),
+                }),
+                other => other,
+            })?;
         let mut fields = Vec::new();
         for (order, field_name) in found.field_names.iter().enumerate() {
             let field = self

@@ -74,7 +74,14 @@ pub fn normalize_domain(raw: &str) -> Option<String> {
     let host = if host.is_ascii() { host } else { url::Host::parse(&host).ok()?.to_string() };
     let valid = !host.is_empty()
         && host.len() <= 253
-        && host.split('.').all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        // Labels as DNS takes them: 1-63 letters, digits or hyphens, no hyphen at either end
+        // (a browser never sends an Origin with any other, so such a site could get no event).
+        && host.split('.').all(|l| {
+            (1..=63).contains(&l.len())
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
     valid.then_some(host)
 }
 
@@ -236,6 +243,11 @@ mod tests {
         assert_eq!(normalize_domain(" https://Example.com/contact ").as_deref(), Some("example.com"));
         assert_eq!(normalize_domain("localhost:8080").as_deref(), Some("localhost"));
         assert_eq!(normalize_domain("exa mple.com"), None);
+        for bad in ["-bad-.io", "bad-.io", &format!("{}.io", "a".repeat(64))] {
+            assert_eq!(normalize_domain(bad), None, "{bad}");
+        }
+        let longest = format!("{}.io", "a".repeat(63));
+        assert_eq!(normalize_domain(&longest), Some(longest.clone()));
         assert_eq!(normalize_domain("https://Bücher.de/").as_deref(), Some("xn--bcher-kva.de"));
         assert_eq!(normalize_domain("xn--bcher-kva.de").as_deref(), Some("xn--bcher-kva.de"));
         assert_eq!(normalize_domain("bü cher.de"), None);

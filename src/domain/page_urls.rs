@@ -43,7 +43,7 @@ pub fn check(event: &Map<String, Value>) -> Result<(), Problem> {
 }
 
 /// `http://` or `https://` (any case), a host, and no whitespace or control characters.
-fn is_web_url(url: &str) -> bool {
+pub fn is_web_url(url: &str) -> bool {
     let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
     let rest = if lower.starts_with("https://") {
         &url[8..]

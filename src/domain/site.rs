@@ -239,6 +239,14 @@ pub fn apply_form(form: &mut Form, input: FormInput) -> Result<(), ValidationErr
     }
     if let Some(v) = input.page_url {
         form.page_url = text("pageUrl", v, 2000, false)?;
+        // A web address or a path on the site, never another scheme (`javascript:`, `data:`).
+        let path = form.page_url.starts_with('/') && !form.page_url.starts_with("//");
+        if !form.page_url.is_empty() && !path && !super::page_urls::is_web_url(&form.page_url) {
+            return Err(invalid(
+                "pageUrl",
+                "must be an http:// or https:// address or a path on the site, e.g. \"/contact\"",
+            ));
+        }
     }
     if let Some(v) = input.form_selector {
         form.form_selector = selector("formSelector", v)?;

@@ -38,5 +38,14 @@ async fn overview(
             .ok_or_else(|| ApiError::invalid_param("days", "must be 1 to 366"))?,
     };
     let now = Timestamp::now();
-    Ok(Json(app.read(move |txn| queries::overview(txn, client, days, now)).await?))
+    Ok(Json(
+        app.read(move |txn| {
+            // An unknown site is a mistake to name, not a site with no leads.
+            if let Some(c) = client {
+                queries::get_client(txn, &c)?.ok_or(crate::store::StoreError::NotFound("client"))?;
+            }
+            queries::overview(txn, client, days, now)
+        })
+        .await?,
+    ))
 }

@@ -146,11 +146,17 @@ fn ensure_selector_free(txn: &WriteTransaction, form: &Form) -> Result<()> {
         if id == form.form_id {
             continue;
         }
-        let other: Option<Form> = get(txn, FORMS, &id)?;
-        if let Some(other) = other.filter(|o| o.form_selector.trim() == form.form_selector.trim()) {
+        let Some(other) = get::<Form>(txn, FORMS, &id)? else { continue };
+        // Alternative selectors match page forms too, so every selector of one form counts
+        // against every selector of the other.
+        let selectors = |f: &Form| -> Vec<String> {
+            std::iter::once(&f.form_selector).chain(&f.alternative_selectors).map(|s| s.trim().to_string()).collect()
+        };
+        let theirs = selectors(&other);
+        if let Some(shared) = selectors(form).into_iter().find(|s| theirs.contains(s)) {
             return Err(StoreError::Conflict(format!(
-                "this site already has a form with selector {:?} (formId {}); edit that one instead",
-                other.form_selector, other.form_id
+                "this site already has a form with selector {shared:?} (formId {}); edit that one instead",
+                other.form_id
             )));
         }
     }

@@ -115,7 +115,7 @@ export async function leadView(ctx) {
       ]))),
     h('div', { class: 'grid-2' },
       card('CRM sync', 'lead-crm', kvList([
-        ['Sync status', l.syncStatus ? h('span', { class: 'badge badge-sync' }, String(l.syncStatus)) : 'not synced'],
+        ['Sync status', l.syncStatus ? h('span', { class: 'badge badge-sync' }, String(l.syncStatus).replace(/_/g, ' ')) : 'not synced'],
         ['CRM id', l.crmId], ['Synced at', l.crmSyncedAt ? time(l.crmSyncedAt) : null],
       ])),
       card('Other metadata', 'lead-metadata', Object.keys(otherMeta).length ? renderValue(otherMeta) : empty('None.'))),
