@@ -448,10 +448,52 @@ async fn every_limit_and_error_is_explained_and_stores_nothing() {
         .await
         .unwrap();
     assert_eq!(error_of(r).await.0, 415);
+    // JSON is UTF-8: another declared charset is refused up front, not as "not JSON".
+    let body = json!({"clientId": client, "events": [submission("x@b.co", "vx")]}).to_string();
+    let r = t
+        .http
+        .post(t.url("/v1/track/batch"))
+        .header("Origin", ORIGIN)
+        .header("Content-Type", "text/plain; charset=UTF-16")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    let (s, _, m) = error_of(r).await;
+    assert_eq!(s, 415, "{m}");
+    assert!(m.contains("utf-16") && m.contains("UTF-8"), "{m}");
 
     // The batch with one bad event stored nothing, not even its good event.
     assert!(leads(&t, &client).await.is_empty());
     assert!(t.get_json(&format!("/v1/events?clientId={client}")).await["items"].as_array().unwrap().is_empty());
+    t.stop().await;
+}
+
+/// A UTF-8 byte-order mark before the JSON (some Windows tools write one) is not an error.
+#[tokio::test]
+async fn a_byte_order_mark_before_the_json_is_ignored() {
+    let t = spawn_app().await;
+    let (client, _) = t.create_site("example.com").await;
+    let body = format!("\u{feff}{}", json!({"clientId": client, "events": [submission("bom@b.co", "v1")]}));
+    let r = t.http.post(t.url("/v1/track/batch")).header("Origin", ORIGIN).body(body).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(leads(&t, &client).await.len(), 1);
+    let r = t
+        .post("/v1/tokens")
+        .header("Content-Type", "application/json; charset=utf-8")
+        .body("\u{feff}{\"name\": \"bom\"}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let r = t
+        .post("/v1/tokens")
+        .header("Content-Type", "application/json; charset=latin1")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 415);
     t.stop().await;
 }
 
@@ -770,5 +812,22 @@ async fn discovered_forms_are_bounded_and_paged() {
         let r = t.get(&format!("{path}?{query}")).send().await.unwrap();
         assert_eq!(r.status(), 400, "{query}");
     }
+
+    // A selector a page sent that a configured form may not have: promoting it names the
+    // request's own field.
+    let (site, _) = t.create_site("example.org").await;
+    let odd = json!({"id": event_id(), "type": "form_interaction", "visitorId": "v1",
+        "formSelector": "#1abc", "fields": {"message": "hello"}});
+    let r = t.track_batch("https://example.org", &site, vec![odd]).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let r = t
+        .post(&format!("/v1/clients/{site}/discovered-forms/promote"))
+        .json(&json!({"selector": "#1abc"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let error: Value = r.json().await.unwrap();
+    assert_eq!(error["error"]["field"], "selector", "{error}");
     t.stop().await;
 }

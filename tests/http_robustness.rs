@@ -299,3 +299,23 @@ async fn a_broken_chunked_body_is_unreadable_not_too_large() {
     assert_eq!(events["items"].as_array().map(Vec::len), Some(0), "{events}");
     t.stop().await;
 }
+
+/// Admin answers (leads, new tokens, backups) are never kept by a cache; the tracker's
+/// script stays cacheable.
+#[tokio::test]
+async fn admin_answers_are_not_stored_by_caches() {
+    let t = spawn_app().await;
+    let (client, _) = t.create_site("example.com").await;
+    for r in [
+        t.get("/v1/leads").send().await.unwrap(),
+        t.post("/v1/tokens").json(&serde_json::json!({"name": "ops"})).send().await.unwrap(),
+        t.http.get(t.url("/v1/leads")).send().await.unwrap(), // refused: no token
+    ] {
+        let cache = r.headers().get("cache-control").map(|v| v.to_str().unwrap().to_string());
+        assert_eq!(cache.as_deref(), Some("no-store"), "{}", r.url());
+    }
+    let script = t.http.get(t.url(&format!("/script/{client}.js"))).send().await.unwrap();
+    let cache = script.headers().get("cache-control").unwrap().to_str().unwrap();
+    assert!(cache.contains("max-age"), "{cache}");
+    t.stop().await;
+}

@@ -43,6 +43,28 @@ pub fn reject_content_encoding(headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
+/// JSON is UTF-8 (RFC 8259): a body declared in another charset (`charset=utf-16`) would
+/// only fail later as "not JSON". `Content-Type` is the header's value.
+pub fn reject_foreign_charset(content_type: &str) -> Result<(), ApiError> {
+    for param in content_type.split(';').skip(1) {
+        let Some((name, value)) = param.split_once('=') else { continue };
+        let value = value.trim().trim_matches('"');
+        if name.trim().eq_ignore_ascii_case("charset")
+            && !["utf-8", "utf8", "us-ascii"].iter().any(|ok| value.eq_ignore_ascii_case(ok))
+        {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "charset {value} is not accepted; send the JSON as UTF-8 (charset=utf-8 or none)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A UTF-8 byte-order mark, which some Windows tools put before the JSON: not part of it.
+pub fn without_bom(body: &[u8]) -> &[u8] {
+    body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body)
+}
+
 /// A JSON body of type `T`; errors say which field was wrong.
 pub struct JsonBody<T>(pub T);
 
@@ -53,19 +75,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/json"));
-        if !is_json {
+        let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if !content_type.trim_start().to_ascii_lowercase().starts_with("application/json") {
             return Err(ApiError::UnsupportedMediaType(
                 "send the body as JSON with Content-Type: application/json".into(),
             ));
         }
+        reject_foreign_charset(content_type)?;
         reject_content_encoding(req.headers())?;
         let bytes = read_admin_body(req.into_body()).await?;
-        parse_json(&bytes).map(JsonBody)
+        parse_json(without_bom(&bytes)).map(JsonBody)
     }
 }
 

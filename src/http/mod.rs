@@ -58,10 +58,17 @@ async fn record_metrics(State(app): State<App>, request: Request, next: Next) ->
 
 /// Headers every answer carries.
 async fn security_headers(request: Request, next: Next) -> Response {
+    // Admin answers carry leads, new tokens and keys, backups: no cache (a shared proxy's or
+    // the browser's disk) may keep them. Ingest answers say nothing worth keeping.
+    let path = request.uri().path();
+    let private = path.starts_with("/v1/") && !path.starts_with("/v1/track");
     let mut response = next.run(request).await;
     let h = response.headers_mut();
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.entry(header::REFERRER_POLICY).or_insert(HeaderValue::from_static("strict-origin-when-cross-origin"));
+    if private {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     response
 }
 

@@ -135,7 +135,7 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
     let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
     let essence = ct.split(';').next().unwrap_or("").trim();
     if essence == "text/plain" || essence == "application/json" || essence.is_empty() {
-        Ok(())
+        extract::reject_foreign_charset(&ct)
     } else {
         Err(ApiError::UnsupportedMediaType(format!(
             "Content-Type {essence} is not accepted; send JSON as text/plain or application/json"
@@ -276,14 +276,15 @@ async fn ingest(
         headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()),
         headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()),
     );
-    let parsed = if batch { event::parse_batch(&bytes, now, &ctx) } else { event::parse_single(&bytes, now, &ctx) };
+    let body = extract::without_bom(&bytes);
+    let parsed = if batch { event::parse_batch(body, now, &ctx) } else { event::parse_single(body, now, &ctx) };
     // The site is identified even for a bad body when possible, so the answer can carry
     // CORS headers the tracker can read.
     let parsed = match parsed {
         Ok(p) => p,
         Err(e) => {
             app.metrics.events_rejected.fetch_add(1, Relaxed);
-            let site = site_from_raw(app, &bytes);
+            let site = site_from_raw(app, body);
             return (Err(e.into()), site);
         }
     };
