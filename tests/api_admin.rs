@@ -34,6 +34,10 @@ async fn admin_routes_need_a_valid_token() {
     let r = t.http.get(t.url("/v1/clients")).bearer_auth("sk_someones_site_key").send().await.unwrap();
     assert_eq!(r.status(), 401);
     assert!(r.text().await.unwrap().contains("X-API-Key"));
+    // A token without its scheme is named as such.
+    let r = t.http.get(t.url("/v1/clients")).header("Authorization", &secret).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.text().await.unwrap().contains("Authorization: Bearer <token>"));
     t.stop().await;
 }
 

@@ -327,6 +327,13 @@ async fn origins_and_preflight() {
             assert!(r.headers().get("access-control-allow-origin").is_none());
             let body: Value = r.json().await.unwrap();
             assert_eq!(body["error"]["code"], "origin_not_allowed");
+            let message = body["error"]["message"].as_str().unwrap();
+            if origin == "null" {
+                // No site can allow it: the message says why and what to do instead.
+                assert!(message.contains("file://") && !message.contains("allowedOrigins"), "{message}");
+            } else {
+                assert!(message.contains("allowedOrigins") && message.contains(origin), "{message}");
+            }
         }
     }
     // No Origin and no key: refused with a hint.

@@ -60,6 +60,8 @@ pub struct Shared {
     pub scripts: script::ScriptCache,
     /// Dashboard login attempts per IP.
     pub login_limiter: governor::DefaultKeyedRateLimiter<std::net::IpAddr>,
+    /// Origins refused for a site, logged once each (see [`App::note_refused_origin`]).
+    refused_origins: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl std::ops::Deref for App {
@@ -69,7 +71,25 @@ impl std::ops::Deref for App {
     }
 }
 
+/// How many refused origins are remembered; past that, refusals are no longer logged (a
+/// flood of made-up origins must not grow memory or the log).
+const REFUSED_ORIGINS_LOGGED: usize = 1000;
+
 impl App {
+    /// Logs the first refusal of each origin for a site: a site whose page runs somewhere
+    /// its domain does not cover (a staging host, a local test page) otherwise looks dead
+    /// from the server side, since the browser hides the answer from the page.
+    pub fn note_refused_origin(&self, domain: &str, origin: &str) {
+        let mut seen = self.refused_origins.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if seen.len() < REFUSED_ORIGINS_LOGGED && seen.insert(format!("{domain} {origin}")) {
+            tracing::warn!(
+                site = domain,
+                origin,
+                "events from an origin the site does not allow were refused; if the page is yours, add the origin to the site's extra origins (logged once per origin)"
+            );
+        }
+    }
+
     /// Opens the data file named in `config` (creating and migrating it as needed).
     pub fn open(config: ServeConfig) -> AppResult<App> {
         let store = Store::open(&config.data)?;
@@ -90,6 +110,7 @@ impl App {
             crm_wakeup: tokio::sync::Notify::new(),
             scripts: script::ScriptCache::default(),
             login_limiter: ratelimit::login_limiter(),
+            refused_origins: Default::default(),
         }));
         app.reload_all()?;
         Ok(app)

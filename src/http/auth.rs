@@ -45,6 +45,12 @@ impl FromRequestParts<App> for Admin {
         if let Some(user) = super::session::authenticate(parts, app).await? {
             return Ok(Admin(Principal::User(user)));
         }
+        // `Authorization: crm_…`: the token without its scheme, an easy slip with curl.
+        if parts.headers.get(header::AUTHORIZATION).is_some() {
+            return Err(ApiError::Unauthorized(
+                "the Authorization header is not a bearer token: send it as Authorization: Bearer <token>".into(),
+            ));
+        }
         Err(ApiError::Unauthorized(
             "authentication required: send Authorization: Bearer <token> (create one with `crm-tracker token create`) or log in".into(),
         ))

@@ -75,7 +75,8 @@ async fn preflight(State(app): State<App>, headers: HeaderMap) -> Response {
         return ApiError::Forbidden {
             code: "origin_not_allowed",
             message: format!(
-                "origin {origin} is not a domain of any site; add it to the site's domains or extra origins"
+                "origin {origin} is not a domain of any site; add it to the site's domain or extra origins \
+                 (config.allowedOrigins)"
             ),
         }
         .into_response();
@@ -226,12 +227,28 @@ fn identify(app: &App, headers: &HeaderMap, parsed: &ParsedBody) -> Result<Arc<S
         .ok_or_else(|| ApiError::NotFound(format!("no site has clientId {named:?}")))?;
     match origin_header(headers) {
         Some(o) if origin::is_allowed(&site.client, o) => Ok(site),
-        Some(o) => Err(ApiError::Forbidden {
+        // A page opened from a file, a sandboxed frame or a privacy redirect sends `null`:
+        // no site can allow that, so saying "add it" would send the user in a circle.
+        Some("null") => Err(ApiError::Forbidden {
             code: "origin_not_allowed",
             message: format!(
-                "origin {o} may not send events for {}; add it to the site's extra origins",
+                "the page's origin is null (a page opened from a file://, a sandboxed iframe, or a redirect \
+                 across sites), which cannot be allowed; serve the page over http(s) from {} or one of the \
+                 site's extra origins",
                 site.client.domain
             ),
+        }),
+        Some(o) => Err({
+            app.note_refused_origin(&site.client.domain, o);
+            ApiError::Forbidden {
+                code: "origin_not_allowed",
+                message: format!(
+                    "origin {o} may not send events for {}; add it to the site's extra origins: PUT \
+                 /v1/clients/{{clientId}} with {{\"config\": {{\"allowedOrigins\": [\"{o}\"]}}}}, or Extra \
+                 allowed origins in the dashboard's site settings",
+                    site.client.domain
+                ),
+            }
         }),
         None => Err(ApiError::Forbidden {
             code: "origin_required",
