@@ -91,9 +91,13 @@ for (const { name, budget, core } of builds) {
     failed = true;
   }
   if (core) {
+    // Informational: these configs only approximate what the server substitutes (its random
+    // ids compress differently, and node's gzip is not flate2's), so a few bytes either way
+    // of the budget mean nothing here; tests/tracker_script.rs size_budget measures the
+    // script the server really serves and enforces the budget on it.
     for (const [label, config] of Object.entries(OTHER_CONFIGS)) {
       const size = gzip(served.replace("__CRM_CONFIG__", config));
-      console.log(`  with the ${label} config: ${size} gzip -9${size > budget ? `  WARNING: ${size - budget} over ${budget}` : ""}`);
+      console.log(`  with the ${label} config: about ${size} gzip -9 (the size_budget test checks the served script)`);
     }
   }
   outputs.push([name, out]);

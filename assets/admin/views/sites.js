@@ -70,7 +70,7 @@ function createdPanel(c) {
   return h('section', { class: 'card card-accent', 'aria-labelledby': 'created-h', 'data-testid': 'site-created' },
     h('h2', { id: 'created-h', tabindex: -1 }, `Site “${siteLabel(c)}” added`),
     h('h3', {}, 'Install snippet'),
-    h('p', { class: 'muted' }, 'Paste this just before </body> on every page of the site.'),
+    h('p', { class: 'muted' }, 'Paste this on every page of the site, in the head or just before </body> (it loads without blocking the page).'),
     copyBox(c.snippet || '', 'snippet-box', 'Install snippet'),
     c.secretKey ? [
       h('h3', {}, 'Secret key'),
@@ -205,7 +205,7 @@ export async function siteView(ctx) {
   main.append(head,
     h('section', { class: 'card', 'aria-labelledby': 'snip-h' },
       h('h2', { id: 'snip-h' }, 'Install snippet'),
-      h('p', { class: 'muted' }, 'Paste this just before </body> on every page of the site.'),
+      h('p', { class: 'muted' }, 'Paste this on every page of the site, in the head or just before </body> (it loads without blocking the page).'),
       copyBox(c.snippet || '', 'snippet-box', 'Install snippet'),
       h('p', { class: 'muted small' }, 'Client ID: ', h('code', { 'data-testid': 'client-id' }, c.clientId || id))),
     h('section', { class: 'card', 'aria-labelledby': 'settings-h' }, h('h2', { id: 'settings-h' }, 'Settings'), form),
