@@ -462,7 +462,7 @@ async fn every_limit_and_error_is_explained_and_stores_nothing() {
         .post(t.url("/v1/track/batch"))
         .header("Origin", ORIGIN)
         .header("Content-Type", "text/plain; charset=UTF-16")
-        .body(body.clone())
+        .body(body)
         .send()
         .await
         .unwrap();

@@ -16,8 +16,7 @@ use crate::store::{StoreError, admin, mentions};
 
 /// A site's connectors as the API shows them (no secrets).
 pub async fn get_config(app: &App, client_id: Id) -> AppResult<Value> {
-    let client =
-        app.read(move |txn| queries::get_client(txn, &client_id)).await?.ok_or(StoreError::NotFound("client"))?;
+    let client = app.read(move |txn| queries::require_client(txn, &client_id)).await?;
     Ok(view(client_id, &client.config.crm, &[]))
 }
 
@@ -37,8 +36,7 @@ fn view(client_id: Id, crm: &config::CrmConfig, generated: &[(String, String)]) 
 
 /// Replaces a site's connectors; answers with the view, plus any webhook secret made now.
 pub async fn put_config(app: &App, client_id: Id, input: CrmInput) -> AppResult<Value> {
-    let current =
-        app.read(move |txn| queries::get_client(txn, &client_id)).await?.ok_or(StoreError::NotFound("client"))?;
+    let current = app.read(move |txn| queries::require_client(txn, &client_id)).await?;
     let applied = config::apply(&current.config.crm, input)?;
     let stored = applied.config.clone();
     let now = Timestamp::now();
@@ -157,7 +155,7 @@ pub async fn gdpr_export(app: &App, client: Option<Id>, email: String) -> AppRes
         .read(move |txn| {
             let clients: Vec<Id> = match client {
                 Some(c) => {
-                    queries::get_client(txn, &c)?.ok_or(StoreError::NotFound("client"))?;
+                    queries::require_client(txn, &c)?;
                     vec![c]
                 }
                 None => queries::list_clients(txn)?.into_iter().map(|c| c.client_id).collect(),

@@ -137,16 +137,9 @@ fn joined_len(items: &[Value]) -> usize {
     for item in items {
         total += match item {
             Value::String(s) => s.len(),
-            // As the list is joined into one value: a number's digits count (twenty-digit
-            // numbers made a list of "small" items several times the limit).
-            Value::Number(n) => n.to_string().len(),
-            Value::Bool(b) => {
-                if *b {
-                    4
-                } else {
-                    5
-                }
-            }
+            // As `field_text` joins them: a number's digits count (twenty-digit numbers made
+            // a list of "small" items several times the limit).
+            Value::Number(_) | Value::Bool(_) => item.to_string().len(),
             _ => 0,
         } + 2;
     }

@@ -89,14 +89,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 }
 
 async fn read_admin_body(body: Body) -> Result<Bytes, ApiError> {
-    within_body_timeout(to_bytes(body, MAX_ADMIN_BODY)).await?.map_err(|e| {
-        // `to_bytes` fails for the limit or for a connection that broke mid-body.
-        let over_limit = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
-        if over_limit {
-            ApiError::TooLarge {
-                code: "body_too_large",
-                message: format!("bodies are limited to {MAX_ADMIN_BODY} bytes"),
-            }
+    read_limited(body, MAX_ADMIN_BODY, || ApiError::TooLarge {
+        code: "body_too_large",
+        message: format!("bodies are limited to {MAX_ADMIN_BODY} bytes"),
+    })
+    .await
+}
+
+/// Reads a whole body of at most `max` bytes within [`BODY_READ_TIMEOUT`]. `to_bytes` fails
+/// for the limit, or for a body that is not one (broken chunked framing, a connection lost
+/// mid-body): only the limit is `too_large` (413, which the tracker takes as final for its
+/// events); the other is 400 `unreadable_body`.
+pub async fn read_limited(body: Body, max: usize, too_large: impl FnOnce() -> ApiError) -> Result<Bytes, ApiError> {
+    within_body_timeout(to_bytes(body, max)).await?.map_err(|e| {
+        if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) {
+            too_large()
         } else {
             ApiError::bad_request("unreadable_body", format!("could not read the body: {e}"))
         }

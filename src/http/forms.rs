@@ -38,7 +38,7 @@ async fn list_forms(
     let id = parse_id("clientId", &id)?;
     let forms = app
         .read(move |txn| {
-            queries::get_client(txn, &id)?.ok_or(crate::store::StoreError::NotFound("client"))?;
+            queries::require_client(txn, &id)?;
             queries::list_forms(txn, &id)
         })
         .await?;
@@ -209,7 +209,7 @@ async fn discovered(
     let id = parse_id("clientId", &id)?;
     let forms = app
         .read(move |txn| {
-            queries::get_client(txn, &id)?.ok_or(crate::store::StoreError::NotFound("client"))?;
+            queries::require_client(txn, &id)?;
             let configured: Vec<String> = queries::list_forms(txn, &id)?
                 .into_iter()
                 .flat_map(|f| std::iter::once(f.form_selector).chain(f.alternative_selectors))

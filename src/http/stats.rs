@@ -42,7 +42,7 @@ async fn overview(
         app.read(move |txn| {
             // An unknown site is a mistake to name, not a site with no leads.
             if let Some(c) = client {
-                queries::get_client(txn, &c)?.ok_or(crate::store::StoreError::NotFound("client"))?;
+                queries::require_client(txn, &c)?;
             }
             queries::overview(txn, client, days, now)
         })

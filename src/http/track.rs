@@ -6,7 +6,7 @@
 //! after its events are durably committed; any rejection stores nothing.
 
 use axum::Router;
-use axum::body::{Body, to_bytes};
+use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -157,16 +157,7 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes,
         }
         return Err(too_large());
     }
-    extract::within_body_timeout(to_bytes(body, MAX_BODY_BYTES)).await?.map_err(|e| {
-        // `to_bytes` fails for the limit, or for a body that is not one (broken chunked
-        // framing, a connection lost mid-body): the tracker takes 413 as final for these
-        // events, so only the limit may answer it.
-        if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) {
-            too_large()
-        } else {
-            ApiError::bad_request("unreadable_body", format!("could not read the body: {e}"))
-        }
-    })
+    extract::read_limited(body, MAX_BODY_BYTES, too_large).await
 }
 
 /// The most of a refused body read only to be thrown away: a tracker's queue of ten large
@@ -238,18 +229,18 @@ fn identify(app: &App, headers: &HeaderMap, parsed: &ParsedBody) -> Result<Arc<S
                 site.client.domain
             ),
         }),
-        Some(o) => Err({
+        Some(o) => {
             app.note_refused_origin(&site.client.domain, o);
-            ApiError::Forbidden {
+            Err(ApiError::Forbidden {
                 code: "origin_not_allowed",
                 message: format!(
                     "origin {o} may not send events for {}; add it to the site's extra origins: PUT \
-                 /v1/clients/{{clientId}} with {{\"config\": {{\"allowedOrigins\": [\"{o}\"]}}}}, or Extra \
-                 allowed origins in the dashboard's site settings",
+                     /v1/clients/{{clientId}} with {{\"config\": {{\"allowedOrigins\": [\"{o}\"]}}}}, or \
+                     Extra allowed origins in the dashboard's site settings",
                     site.client.domain
                 ),
-            }
-        }),
+            })
+        }
         None => Err(ApiError::Forbidden {
             code: "origin_required",
             message: "browsers send an Origin header; server-to-server senders must use X-API-Key".into(),

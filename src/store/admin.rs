@@ -117,9 +117,7 @@ pub fn delete_client(txn: &WriteTransaction, id: &Id, now: Timestamp) -> Result<
         let mut seen = txn.open_table(SEEN_EVENT_IDS)?;
         seen.retain_in(prefix_range(id.as_bytes()), |_, _| false)?;
         let mut discovered = txn.open_table(DISCOVERED_FORMS)?;
-        let start = id.as_bytes().to_vec();
-        let mut end = start.clone();
-        end.push(0xff);
+        let (start, end) = discovered_bounds(id.as_bytes());
         let keys: Vec<Vec<u8>> = discovered
             .range(start.as_slice()..end.as_slice())?
             .map(|e| e.map(|(k, _)| k.value().to_vec()))

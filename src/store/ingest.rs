@@ -9,6 +9,7 @@
 
 use redb::{ReadableTable, Table, WriteTransaction};
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use uuid::Uuid;
 
 use super::Result;
@@ -366,20 +367,17 @@ impl<'t> IngestTables<'t> {
         }
         let known = cache.forms.contains_key(&key);
         if !known {
-            let stored = match cache.discovered_counts.get(client) {
-                Some(n) => *n,
-                None => {
-                    let mut end = client.to_vec();
-                    end.push(0xff);
-                    let n = self.discovered.range(client.as_slice()..end.as_slice())?.count();
-                    cache.discovered_counts.insert(*client, n);
-                    n
+            let stored = match cache.discovered_counts.entry(*client) {
+                Entry::Occupied(counted) => counted.into_mut(),
+                Entry::Vacant(slot) => {
+                    let (start, end) = discovered_bounds(client);
+                    slot.insert(self.discovered.range(start.as_slice()..end.as_slice())?.count())
                 }
             };
-            if stored >= MAX_DISCOVERED_FORMS {
+            if *stored >= MAX_DISCOVERED_FORMS {
                 return Ok(());
             }
-            cache.discovered_counts.insert(*client, stored + 1);
+            *stored += 1;
         }
         if known && !d.counts && d.field_names.iter().all(|n| cache.forms[&key].field_names.contains(n)) {
             return Ok(());

@@ -111,6 +111,11 @@ pub fn get_client(txn: &ReadTransaction, id: &Id) -> Result<Option<Client>> {
     get(txn, CLIENTS, id)
 }
 
+/// The site, or `NotFound("client")` for a request that named one that does not exist.
+pub fn require_client(txn: &ReadTransaction, id: &Id) -> Result<Client> {
+    get_client(txn, id)?.ok_or(StoreError::NotFound("client"))
+}
+
 pub fn client_by_domain(txn: &ReadTransaction, domain: &str) -> Result<Option<Client>> {
     let id = txn.open_table(CLIENTS_BY_DOMAIN)?.get(domain)?.map(|g| Id::from_bytes(g.value()));
     match id {
@@ -400,9 +405,7 @@ impl Iterator for MergedNewestFirst<'_> {
 
 pub fn discovered_forms(txn: &ReadTransaction, client: &Id) -> Result<Vec<DiscoveredForm>> {
     let table = txn.open_table(DISCOVERED_FORMS)?;
-    let start = client.as_bytes().to_vec();
-    let mut end = start.clone();
-    end.push(0xff);
+    let (start, end) = discovered_bounds(client.as_bytes());
     let mut out = Vec::new();
     for entry in table.range(start.as_slice()..end.as_slice())? {
         let (_, v) = entry?;

@@ -107,6 +107,15 @@ pub fn pair(a: &Id16, b: &Id16) -> Pair {
     out
 }
 
+/// The bounds (start inclusive, end exclusive) of one site's keys in [`DISCOVERED_FORMS`]:
+/// the site's id, then the selector's UTF-8, which never holds the byte 0xff.
+pub fn discovered_bounds(client: &Id16) -> (Vec<u8>, Vec<u8>) {
+    let start = client.to_vec();
+    let mut end = start.clone();
+    end.push(0xff);
+    (start, end)
+}
+
 /// The 32-byte key range holding every `prefix ++ *` entry.
 pub fn prefix_range(prefix: &Id16) -> std::ops::RangeInclusive<Pair> {
     pair(prefix, &[0u8; 16])..=pair(prefix, &[0xffu8; 16])
