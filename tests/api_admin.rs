@@ -13,6 +13,7 @@ async fn admin_routes_need_a_valid_token() {
     {
         let r = t.http.get(t.url(path)).send().await.unwrap();
         assert_eq!(r.status(), 401, "{path}");
+        assert_eq!(r.headers()["www-authenticate"], "Bearer realm=\"crm-tracker\"", "{path}");
         let v: Value = r.json().await.unwrap();
         assert_eq!(v["error"]["code"], "unauthorized");
         let r = t.http.get(t.url(path)).bearer_auth("crm_not-a-token").send().await.unwrap();

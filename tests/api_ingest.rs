@@ -66,6 +66,8 @@ async fn single_event_endpoint_and_server_key() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+    // The challenge names the key's header, not the admin API's Bearer scheme.
+    assert_eq!(r.headers()["www-authenticate"], "ApiKey realm=\"crm-tracker\", header=\"X-API-Key\"");
     // An admin token in the wrong header is named as such.
     let r = t
         .http

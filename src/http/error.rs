@@ -22,7 +22,11 @@ pub enum ApiError {
         field: String,
         message: String,
     },
+    /// No valid admin token or session: answered with a `Bearer` challenge.
     Unauthorized(String),
+    /// An `X-API-Key` that is no site's secret key: answered with an `ApiKey` challenge, so a
+    /// client reading the challenge is not sent to the admin API's scheme.
+    BadApiKey(String),
     Forbidden {
         code: &'static str,
         message: String,
@@ -106,13 +110,22 @@ impl From<EventError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        // RFC 9110: a 401 names how to authenticate. Browsers prompt only for Basic, so
+        // neither challenge opens a login dialog over the dashboard.
+        let challenge = match &self {
+            ApiError::Unauthorized(_) => Some("Bearer realm=\"crm-tracker\""),
+            ApiError::BadApiKey(_) => Some("ApiKey realm=\"crm-tracker\", header=\"X-API-Key\""),
+            _ => None,
+        };
         let (status, code, message, field, retry) = match self {
             ApiError::BadRequest { code, message } => (StatusCode::BAD_REQUEST, code, message, None, None),
             ApiError::Validation { field, message } => {
                 let text = format!("{field}: {message}");
                 (StatusCode::BAD_REQUEST, "validation_failed", text, Some(field), None)
             }
-            ApiError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, "unauthorized", m, None, None),
+            ApiError::Unauthorized(m) | ApiError::BadApiKey(m) => {
+                (StatusCode::UNAUTHORIZED, "unauthorized", m, None, None)
+            }
             ApiError::Forbidden { code, message } => (StatusCode::FORBIDDEN, code, message, None, None),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m, None, None),
             // The path exists, not with this method; `allowed` lists the ones it takes.
@@ -148,6 +161,9 @@ impl IntoResponse for ApiError {
         // The rest of a timed-out request may still arrive; the connection cannot be reused.
         if status == StatusCode::REQUEST_TIMEOUT {
             response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        if let Some(challenge) = challenge {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
         }
         if let Some(secs) = retry
             && let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string())

@@ -188,7 +188,7 @@ fn identify(app: &App, headers: &HeaderMap, parsed: &ParsedBody) -> Result<Arc<S
     if let Some(key) = headers.get("x-api-key") {
         let key = key.to_str().unwrap_or("");
         let site = app.sites.by_key_hash(&secrets::hash(key.trim())).ok_or_else(|| {
-            ApiError::Unauthorized(if key.trim().starts_with("crm_") {
+            ApiError::BadApiKey(if key.trim().starts_with("crm_") {
                 "this is an admin token (crm_…), which goes in Authorization: Bearer on the admin API; \
                      X-API-Key takes a site's secret key (sk_…)"
                     .into()
