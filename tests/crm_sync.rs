@@ -298,6 +298,39 @@ async fn client_errors_dead_letter_at_once_and_replay_delivers() {
     t.stop().await;
 }
 
+/// Dead letters are listed newest first, a page at a time: the cursor of one page leads to
+/// the next, until none follows.
+#[tokio::test]
+async fn dead_letters_are_paged_newest_first() {
+    let (t, _hs, client, first) = lead_hubspot_refuses(json!({"email": "p1@example.com", "budget": "1"})).await;
+    let form = first["formId"].as_str().unwrap().to_string();
+    for (email, visitor) in [("p2@example.com", "v2"), ("p3@example.com", "v3")] {
+        let event = form_submission(&form, visitor, json!({"email": email, "budget": "1"}));
+        assert_eq!(t.track_batch(ORIGIN, &client, vec![event]).await.status(), 200);
+    }
+    assert_eq!(worker(&t.app).deliver_due(Timestamp::now()).await.unwrap().dead_lettered, 3);
+
+    let mut emails = Vec::new();
+    let mut cursor = String::new();
+    let mut pages = 0;
+    loop {
+        let page = t.get_json(&format!("/v1/crm/dead-letters?clientId={client}&limit=2&cursor={cursor}")).await;
+        pages += 1;
+        for job in page["items"].as_array().unwrap() {
+            emails.push(t.get_json(&format!("/v1/leads/{}", job["leadId"].as_str().unwrap())).await["email"].clone());
+        }
+        match page["nextCursor"].as_str() {
+            Some(next) => cursor = next.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 2);
+    assert_eq!(emails, [json!("p3@example.com"), json!("p2@example.com"), json!("p1@example.com")]);
+    let r = t.get("/v1/crm/dead-letters?cursor=not-an-id").send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    t.stop().await;
+}
+
 /// Several edits of a lead while its CRM refuses are one pending update (of the lead as it
 /// is now), not one dead letter each; deleting the lead clears what it left in the dead
 /// letters (a replay would only find the lead gone).

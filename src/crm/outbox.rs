@@ -41,6 +41,34 @@ pub fn due_jobs(txn: &ReadTransaction, now: Timestamp, limit: usize) -> Result<D
     Ok(Due { jobs, next_due })
 }
 
+/// Jobs `keep` accepts, newest first, created before the job `before` (or from the newest
+/// on), at most `limit`: a page of a list shown newest first. Ids are UUIDv7, so id order is
+/// creation order, and a job replayed or pruned since does not shift the next page.
+pub fn jobs_newest_first(
+    txn: &ReadTransaction,
+    before: Option<Id>,
+    limit: usize,
+    keep: impl Fn(&SyncJob) -> bool,
+) -> Result<Vec<SyncJob>> {
+    let table = txn.open_table(OUTBOX)?;
+    let entries = match before {
+        Some(id) => table.range(..*id.as_bytes())?,
+        None => table.range::<Id16>(..)?,
+    };
+    let mut out = Vec::new();
+    for entry in entries.rev() {
+        let (_, bytes) = entry?;
+        let job: SyncJob = decode(bytes.value())?;
+        if keep(&job) {
+            out.push(job);
+            if out.len() >= limit {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Every job `keep` accepts, oldest first, at most `limit`.
 pub fn jobs_where(txn: &ReadTransaction, limit: usize, keep: impl Fn(&SyncJob) -> bool) -> Result<Vec<SyncJob>> {
     let table = txn.open_table(OUTBOX)?;

@@ -133,18 +133,25 @@ pub async fn replay(app: &App, which: Replay) -> AppResult<Vec<SyncJob>> {
     Ok(jobs)
 }
 
-/// Dead-lettered jobs, newest first.
-pub async fn dead_letters(app: &App, client: Option<Id>, limit: usize) -> AppResult<Vec<SyncJob>> {
+/// A page of dead-lettered jobs, newest first, after the job `cursor`; and the cursor of
+/// the next page, if there is one.
+pub async fn dead_letters(
+    app: &App,
+    client: Option<Id>,
+    cursor: Option<Id>,
+    limit: usize,
+) -> AppResult<(Vec<SyncJob>, Option<Id>)> {
     let mut jobs = app
         .read(move |txn| {
-            outbox::jobs_where(txn, usize::MAX, |j| {
+            // One more than the page, to know whether another follows.
+            outbox::jobs_newest_first(txn, cursor, limit + 1, |j| {
                 j.state == JobState::DeadLetter && client.is_none_or(|c| c == j.client_id)
             })
         })
         .await?;
-    jobs.reverse();
+    let next = (jobs.len() > limit).then(|| jobs[limit - 1].job_id);
     jobs.truncate(limit);
-    Ok(jobs)
+    Ok((jobs, next))
 }
 
 /// Every lead and event held for `email` (in one site, or in all), and the CRM jobs that

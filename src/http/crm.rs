@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use super::auth::Admin;
 use super::error::{ApiError, ApiResult};
 use super::extract::{JsonBody, PathParam, QueryParams, nonempty, parse_id};
+use super::leads::parse_cursor;
 use crate::app::App;
 use crate::crm::config::CrmInput;
 use crate::crm::outbox::Replay;
@@ -95,6 +96,7 @@ async fn replay_job(_: Admin, State(app): State<App>, PathParam(id): PathParam<S
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct DeadLetterQuery {
     client_id: Option<String>,
+    cursor: Option<String>,
     limit: Option<String>,
 }
 
@@ -104,8 +106,9 @@ async fn dead_letters(
     QueryParams(q): QueryParams<DeadLetterQuery>,
 ) -> ApiResult<Json<Value>> {
     let client = nonempty(&q.client_id).map(|c| parse_id("clientId", c)).transpose()?;
-    let jobs = service::dead_letters(&app, client, limit(&q.limit, 100, 500)?).await?;
-    Ok(Json(json!({"items": jobs, "nextCursor": null})))
+    let cursor = parse_cursor(&q.cursor)?;
+    let (jobs, next) = service::dead_letters(&app, client, cursor, limit(&q.limit, 100, 500)?).await?;
+    Ok(Json(json!({"items": jobs, "nextCursor": next})))
 }
 
 #[derive(Deserialize, Default)]
