@@ -591,8 +591,9 @@ async fn gateway_card_code_bank_and_identity_fields_are_not_stored() {
     no_exceptions(&page);
 }
 
-/// Builders' generated names say nothing (Ninja Forms' nf-field-5, Webflow's bare "field"):
-/// the label or placeholder names the field instead, and the lead gets its name and message.
+/// Builders' generated names say nothing (Ninja Forms' nf-field-5, Webflow's "field" and
+/// "field-2"): the label or placeholder names the field instead, and the lead gets its name,
+/// company and message.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn meaningless_builder_names_take_their_labels() {
     let Some(chrome) = browser::Browser::launch().await else { return };
@@ -601,18 +602,21 @@ async fn meaningless_builder_names_take_their_labels() {
     let body = r#"<form id="nf-form-1" action="/thanks" method="post">
         <label for="nf-field-5">Name</label><input id="nf-field-5" name="nf-field-5">
         <label for="nf-field-6">Email</label><input id="nf-field-6" name="nf-field-6" type="email">
+        <label for="field-2">Company</label><input id="field-2" name="field-2">
         <textarea id="field" name="field" placeholder="How can we help?"></textarea>
         <button>Send</button></form>"#;
     let (site_url, _server) = browser::serve_pages(vec![("/", page(&t, &client, body))]).await;
     let page = open(&chrome, &format!("{site_url}/")).await;
     page.fill("#nf-field-5", "Mary Winston").await;
     page.fill("#nf-field-6", "ninja@example.com").await;
+    page.fill("#field-2", "Winston Inns").await;
     page.fill("#field", "A quote for 3 rooms").await;
     page.click("button").await;
     page.wait_for("location.pathname === '/thanks'", DEADLINE).await;
     let lead = wait_for_lead(&t, &client, "ninja@example.com", |l| l["status"] == "submitted").await;
     assert_eq!((&lead["name"], &lead["message"]), (&json!("Mary Winston"), &json!("A quote for 3 rooms")), "{lead:#}");
     assert_eq!(lead["fields"]["how_can_we_help"], "A quote for 3 rooms", "{lead:#}");
+    assert_eq!(lead["company"], "Winston Inns", "{lead:#}");
     no_exceptions(&page);
     t.stop().await;
 }

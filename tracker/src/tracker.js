@@ -55,8 +55,8 @@
  *    fields: {name: value}, formProgress: number of fields}          (the form keys: form events only)
  *
  * Field names: a configured field's name, else the name attribute (unless meaningless: Gravity
- * Forms' input_3, Ninja Forms' nf-field-5, Elementor's form_fields[email], Webflow's bare
- * "field", Wufoo's Field3, Google Forms' entry.123, Pardot's 861213_2316pi_861213_2316: any
+ * Forms' input_3, Ninja Forms' nf-field-5, Elementor's form_fields[email], Webflow's "field"
+ * and "field-2", Wufoo's Field3, Google Forms' entry.123, Pardot's 861213_2316pi_861213_2316: any
  * name that starts with a digit), else the label, aria-label, aria-labelledby, placeholder or
  * id; as lower_snake_case.
  * Two fields of one name: an empty one never blanks the other (WPForms' hidden honeypot
@@ -154,7 +154,7 @@
             // event refused on its own leaves the queue for good; several (together over
             // 64 KiB, or one of them unreadable) are retried like a failure, so one per
             // request (fail sets K = 1), and only the unreadable one is dropped.
-            .then(T(r => r.ok || !c[1] && r.status - 429 && r.status - 408 && r.status < 500 ? (P.q = P.q.filter(e => !c.includes(e)), save(), F = tries = 0, K = 10, send()) : fail(r)), fail)))
+            .then(T(r => r.ok || !c[1] && /^4(?!08|29)/.test(r.status) ? (P.q = P.q.filter(e => !c.includes(e)), save(), F = tries = 0, K = 10, send()) : fail(r)), fail)))
         }
       },
       track = (type, x, e) => {
@@ -188,7 +188,7 @@
                 // the type it had when first read: a password a "show password" button made text
                 el._t ||= t].join(" ").replace(/(?=[A-Z][a-z])|_/g, " ")) &&
             (k = c?.d?.find(x => is(el, x.s))?.n ||
-              ((b /* checkbox, radio */ || !/^(input_|nf-|entry|\d|field\d*$)|\[/i.test(g)) && g || lab || ph || el.id).toLowerCase().match(/[\p{L}\p{N}]+/gu)?.join("_") || g || t,
+              ((b /* checkbox, radio */ || !/^(input_|nf-|entry|\d|field-?\d*$)|\[/i.test(g)) && g || lab || ph || el.id).toLowerCase().match(/[\p{L}\p{N}]+/gu)?.join("_") || g || t,
               // FormData: only checked boxes and radios, every selected option, every
               // field of a name (a phone number split over three inputs). Built only when
               // sending: each build fires the page's own `formdata` handlers, and typing
