@@ -110,6 +110,23 @@ async fn one_off_commands_and_graceful_shutdown() {
     assert!(!online.exists());
     let (ok, _, err) = process::run(&data, &["backup", "--server", "127.0.0.1:1", "--out", "x.redb"], None);
     assert!(!ok && err.contains("--server must be a URL like http://127.0.0.1:8080"), "{err}");
+    // A server that takes the connection and closes it unanswered (stopped or crashed while
+    // making the snapshot) was reached: the message says it closed, not that it is unreachable.
+    let closing = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closing_url = format!("http://{}", closing.local_addr().unwrap());
+    let closer = std::thread::spawn(move || {
+        let (mut stream, _) = closing.accept().unwrap();
+        let mut request = [0u8; 1024];
+        let _ = std::io::Read::read(&mut stream, &mut request);
+    });
+    let (ok, _, err) = process::run(
+        &data,
+        &["backup", "--server", &closing_url, "--token", &token, "--out", online.to_str().unwrap()],
+        None,
+    );
+    closer.join().unwrap();
+    assert!(!ok && err.contains("closed the connection before it answered") && !err.contains("cannot reach"), "{err}");
+    assert!(!online.exists());
     let (ok, out, err) = process::run(
         &data,
         &["backup", "--server", &server.base, "--token", &token, "--out", online.to_str().unwrap()],
@@ -141,6 +158,26 @@ async fn one_off_commands_and_graceful_shutdown() {
     assert!(crm_tracker::store::backup::verify(&offline).unwrap());
     #[cfg(unix)]
     assert_eq!(mode(&offline), 0o600);
+
+    // A backup killed midway (a cron job's timeout) leaves its hidden temporary copy, as large
+    // as the data file: the next backup into that directory removes those nobody has written
+    // to for an hour, and leaves a running backup's (fresh) and other files alone.
+    let backups = dir.path().join("backups");
+    let abandoned = backups.join(".crm-backup-a1B2c3.redb");
+    let running = backups.join(".crm-backup-d4E5f6.redb");
+    let unrelated = backups.join(".crm-backup-notes.redb");
+    for file in [&abandoned, &running, &unrelated] {
+        std::fs::write(file, b"partial copy").unwrap();
+    }
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    for file in [&abandoned, &unrelated] {
+        std::fs::File::options().write(true).open(file).unwrap().set_modified(two_hours_ago).unwrap();
+    }
+    let again = backups.join("again.redb");
+    let (ok, _, err) = process::run(&data, &["backup", "--out", again.to_str().unwrap()], None);
+    assert!(ok, "{err}");
+    assert!(err.contains("Removed 1 temporary file(s) that interrupted backups left in"), "{err}");
+    assert!(!abandoned.exists() && running.exists() && unrelated.exists());
 
     let (ok, csv, err) = process::run(&data, &["export", "leads", "--format", "csv"], None);
     assert!(ok, "{err}");

@@ -51,6 +51,11 @@ pub fn run(data: &Path, args: BackupArgs) -> anyhow::Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create the directory {}", dir.display()))?;
         eprintln!("Created the directory {}", dir.display());
     }
+    let dir = args.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    match backup::remove_abandoned_copies(dir) {
+        0 => {}
+        n => eprintln!("Removed {n} temporary file(s) that interrupted backups left in {}", dir.display()),
+    }
     if let Some(server) = &args.server {
         let token = args.token.as_deref().context("--server needs --token (or CRM_TRACKER_TOKEN)")?;
         let size = online(server, token, &args.out)?;
@@ -89,21 +94,18 @@ fn online(server: &reqwest::Url, token: &str, out: &Path) -> anyhow::Result<u64>
     let url = format!("{server}/v1/admin/backup");
     // `run` made the directory.
     let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = tempfile::Builder::new()
-        .prefix(".crm-backup-")
-        .suffix(".redb")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot write in {}", dir.display()))?;
+    let tmp = backup::temp_copy(dir).with_context(|| format!("cannot write in {}", dir.display()))?;
     let file = tmp.as_file().try_clone()?;
     runtime()?.block_on(async {
         use tokio::io::AsyncWriteExt;
         let http = reqwest::Client::builder().connect_timeout(std::time::Duration::from_secs(10)).build()?;
-        let mut response = http
-            .get(&url)
-            .bearer_auth(token)
-            .send()
-            .await
-            .with_context(|| format!("cannot reach the server at {server}"))?;
+        let mut response = http.get(&url).bearer_auth(token).send().await.map_err(|e| match e.is_connect() {
+            true => anyhow::Error::new(e).context(format!("cannot reach the server at {server}")),
+            // Connected, then no answer: the server stopped (or crashed) while making the
+            // snapshot, or a proxy gave up waiting.
+            false => anyhow::Error::new(e)
+                .context(format!("the server at {server} closed the connection before it answered; see its log")),
+        })?;
         let status = response.status();
         if !status.is_success() {
             let body = response.text().await.unwrap_or_default();

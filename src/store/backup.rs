@@ -43,6 +43,45 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> Result<u64> {
     Ok(n)
 }
 
+/// What a backup writes before it is checked and renamed into place: `.crm-backup-`, six
+/// random characters (tempfile's), `.redb`.
+const TEMP_PREFIX: &str = ".crm-backup-";
+const TEMP_SUFFIX: &str = ".redb";
+/// A temporary copy not written to for this long belongs to no running backup: every backup
+/// writes its copy continuously until it renames it.
+const ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes the temporary copies that killed backups left in `dir` (a cron job's backup
+/// stopped by a timeout leaves one per run, each as large as the data file, hidden by its
+/// leading dot). Returns how many were removed.
+pub fn remove_abandoned_copies(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let ours = name
+            .strip_prefix(TEMP_PREFIX)
+            .and_then(|rest| rest.strip_suffix(TEMP_SUFFIX))
+            .is_some_and(|random| random.len() == 6 && random.chars().all(|c| c.is_ascii_alphanumeric()));
+        let abandoned = entry
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .and_then(|m| m.modified().ok())
+            .and_then(|at| at.elapsed().ok())
+            .is_some_and(|age| age >= ABANDONED_AFTER);
+        if ours && abandoned && std::fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// A temporary file for a copy that will be renamed to a file in `dir`.
+pub fn temp_copy(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    tempfile::Builder::new().prefix(TEMP_PREFIX).suffix(TEMP_SUFFIX).tempfile_in(dir)
+}
+
 /// Writes a consistent copy of `db` to `out`. Returns the number of entries copied.
 pub fn snapshot(db: &impl ReadableDatabase, out: &Path) -> Result<u64> {
     let src = db.begin_read()?;
@@ -52,7 +91,7 @@ pub fn snapshot(db: &impl ReadableDatabase, out: &Path) -> Result<u64> {
 fn write_copy(src: &ReadTransaction, out: &Path) -> Result<u64> {
     let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let tmp = tempfile::Builder::new().prefix(".crm-backup-").suffix(".redb").tempfile_in(dir)?;
+    let tmp = temp_copy(dir)?;
     let tmp_path = tmp.into_temp_path();
     let copied = {
         let mut dst = Database::create(&tmp_path)?;
