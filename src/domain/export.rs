@@ -53,7 +53,14 @@ pub fn csv_cell(value: &str) -> String {
     };
     let defused =
         if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_string() };
-    if defused.contains([',', '"', '\n', '\r']) { format!("\"{}\"", defused.replace('"', "\"\"")) } else { defused }
+    // Quoted also when it holds `;` or a tab: a spreadsheet opening the file by double-click
+    // splits on the locale's list separator (`;` in much of Europe), and an import may split
+    // on tabs; unquoted, `x;=cmd|…` would then put a live formula in a cell of its own.
+    if defused.contains([',', '"', '\n', '\r', ';', '\t']) {
+        format!("\"{}\"", defused.replace('"', "\"\""))
+    } else {
+        defused
+    }
 }
 
 pub fn csv_row(cells: &[String]) -> String {
@@ -116,6 +123,9 @@ mod tests {
         assert_eq!(csv_cell("a,b"), "\"a,b\"");
         assert_eq!(csv_cell("line\nbreak"), "\"line\nbreak\"");
         assert_eq!(csv_cell("plain"), "plain");
+        // Whatever the reader splits on, a formula after a separator stays inside its cell.
+        assert_eq!(csv_cell("x;=1+1;=cmd|' /C calc'!A0"), "\"x;=1+1;=cmd|' /C calc'!A0\"");
+        assert_eq!(csv_cell("a\t=1+1"), "\"a\t=1+1\"");
     }
 
     #[test]
@@ -126,7 +136,7 @@ mod tests {
             assert_eq!(csv_cell(&format!("x{c}y")), "xy", "{:?}", c);
         }
         // Tab, line breaks and other text stay; a formula behind a dropped character is defused.
-        assert_eq!(csv_cell("a\tb"), "a\tb");
+        assert_eq!(csv_cell("a\tb"), "\"a\tb\"");
         assert_eq!(csv_cell("a\r\nb"), "\"a\r\nb\"");
         assert_eq!(csv_cell("\u{200f}שלום"), "\u{200f}שלום");
         assert_eq!(csv_cell("\u{0}=1+1"), "'=1+1");
