@@ -56,6 +56,10 @@ async fn clients_crud_and_validation() {
 
     let shown = t.get_json(&format!("/v1/clients/{id}")).await;
     assert!(shown.get("secretKey").is_none(), "the secret key is shown once");
+    // A Host no browser sends (a proxy passing on anything) does not go into the snippet.
+    let r = t.get(&format!("/v1/clients/{id}")).header("Host", "x\"><script>alert(1)</script>").send().await.unwrap();
+    let snippet = r.json::<Value>().await.unwrap()["snippet"].as_str().unwrap().to_string();
+    assert!(!snippet.contains("alert") && snippet.contains(&format!("/script/{id}.js")), "{snippet}");
     assert_eq!(shown["config"]["retentionDays"], 90);
 
     // An internationalised domain is kept as browsers send it in Origin.

@@ -213,8 +213,10 @@ impl App {
         if let Some(url) = &self.config.public_url {
             return url.clone();
         }
-        match request_host {
+        match request_host.filter(|h| is_plain_host(h)) {
             Some(host) => format!("{}://{host}", if https { "https" } else { "http" }),
+            // No Host, or one no browser sends (a proxy passing on whatever it was given):
+            // it would go into the snippet, the script's config and the demo page's HTML.
             None => format!("http://{}", self.config.listen),
         }
     }
@@ -222,5 +224,28 @@ impl App {
     /// The `<script>` tag a site owner pastes.
     pub fn snippet(&self, base: &str, client: &Id) -> String {
         format!("<script src=\"{base}/script/{client}.js\" async></script>")
+    }
+}
+
+/// A Host header as browsers send it: a name or IPv4 address, or a bracketed IPv6 one, and
+/// an optional port. Nothing that could close a quote or a tag.
+fn is_plain_host(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= 261
+        && host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_plain_host;
+
+    #[test]
+    fn only_plain_hosts_make_urls() {
+        for host in ["127.0.0.1:8080", "tracker.example.com", "localhost", "[::1]:8080", "xn--bcher-kva.example"] {
+            assert!(is_plain_host(host), "{host}");
+        }
+        for host in ["", "evil\"><script>alert(1)</script>", "a b", "a/b", "user@host", "h\\x", "a'b", "a<b"] {
+            assert!(!is_plain_host(host), "{host}");
+        }
     }
 }
