@@ -187,7 +187,7 @@ fn url_host(url: &str) -> Option<&str> {
     if !scheme_ok {
         return None;
     }
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = super::page_urls::authority(rest);
     let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
     (!host.is_empty()).then_some(host)
 }

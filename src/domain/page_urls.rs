@@ -42,6 +42,13 @@ pub fn check(event: &Map<String, Value>) -> Result<(), Problem> {
     Ok(())
 }
 
+/// The authority of a URL after its `scheme://`: up to the first `/`, `?`, `#` or `\`, which
+/// browsers read as `/` in http(s) URLs. (Splitting only on `/` would take the host of
+/// `http://evil.example\@good.example/` to be good.example; a browser goes to evil.example.)
+pub fn authority(after_scheme: &str) -> &str {
+    after_scheme.split(['/', '?', '#', '\\']).next().unwrap_or("")
+}
+
 /// `http://` or `https://` (any case), a host, and no whitespace or control characters.
 pub fn is_web_url(url: &str) -> bool {
     let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
@@ -52,8 +59,7 @@ pub fn is_web_url(url: &str) -> bool {
     } else {
         return false;
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = authority.rsplit('@').next().unwrap_or("");
+    let host = authority(rest).rsplit('@').next().unwrap_or("");
     !host.is_empty() && !host.starts_with(':') && !url.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 

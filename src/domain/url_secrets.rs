@@ -100,8 +100,7 @@ pub fn without_credentials(url: &str) -> Option<String> {
 /// itself. `None` when there is none.
 fn without_user_info(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let at = rest[..authority_end].rfind('@')?;
+    let at = super::page_urls::authority(rest).rfind('@')?;
     Some(format!("{scheme}://{}", &rest[at + 1..]))
 }
 
@@ -188,6 +187,8 @@ mod tests {
             "https://x.io/?sid=aff123&session=morning",
             "https://x.io/shop?state=TX&code=SUMMER10",
             "https://x.io/a@b",
+            // A browser reads `\` as `/`: the host is evil.example, and there is no user info.
+            "http://evil.example\\@good.example/",
         ] {
             assert_eq!(without_credentials(url), None, "{url}");
         }
