@@ -165,6 +165,8 @@ async fn assert_nothing_injected(page: &Page, at: &str) {
 
 async fn assert_visible_text(page: &Page, at: &str, texts: &[&str]) {
     let body = page.eval("document.body.innerText").await.as_str().unwrap().to_string();
+    let bidi = |c: char| matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    assert!(!body.contains(bidi), "{at}: a bidi override or isolate is shown: {body:?}");
     for s in texts {
         assert!(body.contains(s), "{at}: {s:?} is not shown as text");
     }
@@ -188,6 +190,8 @@ async fn hostile_lead_fields_are_shown_as_text_and_run_nothing() {
         "website": JS_URL,
         IMG: SVG,
         "homepage": format!("https://evil.example/{SVG}"),
+        // Bidi overrides would turn the page's own sentences around them backwards.
+        "invoice\u{202e}gnp.exe": "x\u{2066}admin\u{2069}y",
     });
     // The server refuses a page or landing page that is not an http(s) URL; markup inside one
     // still reaches the dashboard.

@@ -20,6 +20,12 @@ export function safeUrl(url) {
   return null;
 }
 
+// Bidirectional overrides and isolates in visitor text would reorder the dashboard's own
+// words around them (a field "invoice\u202Egnp.exe" reads "invoiceexe.png", a confirm
+// dialog's sentence comes out backwards): they are never shown, as the CSV export drops them.
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
+const shown = (s) => String(s).replace(BIDI_CONTROLS, '');
+
 function setAttr(el, k, v) {
   if (v === undefined || v === null || v === false) return;
   const key = k.toLowerCase();
@@ -32,7 +38,7 @@ function setAttr(el, k, v) {
   } else if (PROPS.has(key)) {
     el[key] = v;
   } else if (SAFE_ATTRS.has(key) || key.startsWith('data-') || key.startsWith('aria-')) {
-    el.setAttribute(k, v === true ? '' : String(v));
+    el.setAttribute(k, v === true ? '' : shown(v));
   } else {
     throw new Error(`refused attribute ${k}`);
   }
@@ -43,7 +49,7 @@ function append(el, children) {
     if (c === null || c === undefined || c === false) continue;
     if (Array.isArray(c)) append(el, c);
     else if (c instanceof Node) el.appendChild(c);
-    else el.appendChild(document.createTextNode(String(c)));
+    else el.appendChild(document.createTextNode(shown(c)));
   }
 }
 
