@@ -322,12 +322,32 @@ pub fn apply_field(field: &mut Field, input: FieldInput) -> Result<(), Validatio
         return Err(invalid("fieldName", "is required"));
     }
     if field.field_selector.is_empty() {
-        field.field_selector = format!("[name=\"{}\"]", field.field_name.replace('"', ""));
+        field.field_selector = format!("[name={}]", css_string(&field.field_name));
     }
     if field.field_type.is_empty() {
         field.field_type = "text".into();
     }
     Ok(())
+}
+
+/// `value` as a CSS string: in double quotes, with `\` and `"` escaped and line breaks as
+/// hex escapes, so `[name=…]` matches the very name (a quote deleted instead would match
+/// another, or none).
+fn css_string(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' | '\u{c}' => out.push_str(&format!("\\{:x} ", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -398,6 +418,16 @@ mod tests {
         }
     }
     use super::*;
+
+    #[test]
+    fn a_fields_default_selector_matches_its_very_name() {
+        let mut field = Field::default();
+        let input: FieldInput = serde_json::from_value(serde_json::json!({"fieldName": "say \"hi\" \\o/"})).unwrap();
+        apply_field(&mut field, input).unwrap();
+        assert_eq!(field.field_selector, r#"[name="say \"hi\" \\o/"]"#);
+        assert_eq!(selector_problem(&field.field_selector), None);
+        assert_eq!(css_string("a\nb"), "\"a\\a b\"");
+    }
 
     #[test]
     fn client_input_names_the_bad_field() {
