@@ -838,5 +838,28 @@ async fn discovered_forms_are_bounded_and_paged() {
     assert_eq!(r.status(), 400);
     let error: Value = r.json().await.unwrap();
     assert_eq!(error["error"]["field"], "selector", "{error}");
+
+    // What a visitor sent that a configured form or field would refuse (a form id over 200
+    // characters, a page URL over 2,000, a field name over 200) is left out of the promoted
+    // form instead of refusing it, or leaving it with half its fields.
+    let long_name = "n".repeat(210);
+    let long_url = format!("https://example.org/{}", "p".repeat(2100));
+    let odd = json!({"id": event_id(), "type": "form_interaction", "visitorId": "v1", "formId": "r".repeat(250),
+        "formSelector": "#long", "page": {"url": long_url}, "fields": {"message": "hello", &long_name: "x"}});
+    let r = t.track_batch("https://example.org", &site, vec![odd]).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let r = t
+        .post(&format!("/v1/clients/{site}/discovered-forms/promote"))
+        .json(&json!({"selector": "#long"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let promoted: Value = r.json().await.unwrap();
+    assert_eq!(promoted["formName"], "#long", "{promoted:#}");
+    assert_eq!(promoted["pageUrl"], "", "{promoted:#}");
+    let fields: Vec<&str> =
+        promoted["fields"].as_array().unwrap().iter().map(|f| f["fieldName"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["message"]);
     t.stop().await;
 }

@@ -226,30 +226,18 @@ impl App {
             .read(move |txn| queries::discovered_form(txn, &client_id, &lookup))
             .await?
             .ok_or(StoreError::NotFound("discovered form"))?;
-        let form_name =
-            name.filter(|n| !n.trim().is_empty()).or(found.form_ref.clone()).unwrap_or_else(|| found.selector.clone());
-        let form = self
-            .create_form(
-                client_id,
-                FormInput {
-                    form_name: Some(form_name),
-                    page_url: found.page_url.clone(),
-                    form_selector: Some(found.selector.clone()),
-                    ..Default::default()
-                },
-            )
-            .await
-            .map_err(|e| match e {
-                // The request named the form by `selector`: a selector a browser sent that
-                // a configured form may not have is that field's problem, said as such.
-                AppError::Validation(v) if v.field == "formSelector" => AppError::Validation(ValidationError {
-                    field: "selector".into(),
-                    message: format!("cannot be promoted as a configured form's selector: it {}", v.message),
-                }),
-                other => other,
-            })?;
+        let (input, field_names) = site::promotion(&found, name);
+        let form = self.create_form(client_id, input).await.map_err(|e| match e {
+            // The request named the form by `selector`: a selector a browser sent that
+            // a configured form may not have is that field's problem, said as such.
+            AppError::Validation(v) if v.field == "formSelector" => AppError::Validation(ValidationError {
+                field: "selector".into(),
+                message: format!("cannot be promoted as a configured form's selector: it {}", v.message),
+            }),
+            other => other,
+        })?;
         let mut fields = Vec::new();
-        for (order, field_name) in found.field_names.iter().enumerate() {
+        for (order, field_name) in field_names.iter().enumerate() {
             let field = self
                 .create_field(
                     form.form_id,

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use thiserror::Error;
 
 use super::mapping::Transform;
-use super::model::{Client, ClientConfig, ConsentMode, Field, FieldMapping, Form};
+use super::model::{Client, ClientConfig, ConsentMode, DiscoveredForm, Field, FieldMapping, Form};
 use super::origin;
 
 #[derive(Debug, Error, PartialEq, Clone)]
@@ -233,20 +233,51 @@ pub struct FormInput {
     pub metadata: Option<Map<String, Value>>,
 }
 
+/// A form's page: a web address or a path on the site, never another scheme (`javascript:`,
+/// `data:`).
+fn page_url(v: String) -> Result<String, ValidationError> {
+    let v = text("pageUrl", v, 2000, false)?;
+    let path = v.starts_with('/') && !v.starts_with("//");
+    if !v.is_empty() && !path && !super::page_urls::is_web_url(&v) {
+        return Err(invalid(
+            "pageUrl",
+            "must be an http:// or https:// address or a path on the site, e.g. \"/contact\"",
+        ));
+    }
+    Ok(v)
+}
+
+/// What a configured form takes over from a discovered one, which visitors reported, so
+/// anything may be in it: the name given, else the sender's form id or the selector, and the
+/// page URL and field names, each only where a configured form or field accepts it (a page
+/// URL over the limit is left out, not a reason to refuse the promotion, nor to leave a
+/// form with half its fields).
+pub fn promotion(found: &DiscoveredForm, name: Option<String>) -> (FormInput, Vec<String>) {
+    let form_name = match name.filter(|n| !n.trim().is_empty()) {
+        // The admin's own name: refused with its own error if it is not one.
+        Some(name) => name,
+        None => [found.form_ref.as_deref(), Some(found.selector.as_str())]
+            .into_iter()
+            .flatten()
+            .find(|n| text("formName", n.to_string(), 200, true).is_ok())
+            .map_or_else(|| "Discovered form".to_string(), str::to_string),
+    };
+    let input = FormInput {
+        form_name: Some(form_name),
+        page_url: found.page_url.clone().filter(|u| page_url(u.clone()).is_ok()),
+        form_selector: Some(found.selector.clone()),
+        ..Default::default()
+    };
+    let fields = found.field_names.iter().filter(|n| text("fieldName", n.to_string(), 200, true).is_ok()).cloned();
+    (input, fields.collect())
+}
+
 pub fn apply_form(form: &mut Form, input: FormInput) -> Result<(), ValidationError> {
     if let Some(v) = input.form_name {
         form.form_name = text("formName", v, 200, true)?;
     }
     if let Some(v) = input.page_url {
-        form.page_url = text("pageUrl", v, 2000, false)?;
-        // A web address or a path on the site, never another scheme (`javascript:`, `data:`).
-        let path = form.page_url.starts_with('/') && !form.page_url.starts_with("//");
-        if !form.page_url.is_empty() && !path && !super::page_urls::is_web_url(&form.page_url) {
-            return Err(invalid(
-                "pageUrl",
-                "must be an http:// or https:// address or a path on the site, e.g. \"/contact\"",
-            ));
-        }
+        form.page_url = page_url(v)?;
     }
     if let Some(v) = input.form_selector {
         form.form_selector = selector("formSelector", v)?;
