@@ -94,7 +94,10 @@ fn write_copy(src: &ReadTransaction, out: &Path) -> Result<u64> {
     let tmp = temp_copy(dir)?;
     let tmp_path = tmp.into_temp_path();
     let copied = {
-        let mut dst = Database::create(&tmp_path)?;
+        // redb's default cache is 1 GiB, and a copy of a large file filled it (RSS 1.8 GB
+        // for a 4 GB file): the copy is written once and never read back, so it gets the
+        // server's small cache.
+        let mut dst = Database::builder().set_cache_size(super::CACHE_BYTES).create(&tmp_path)?;
         let mut txn = dst.begin_write()?;
         txn.set_durability(redb::Durability::Immediate)?;
         let n = copy_all(src, &txn)?;
@@ -118,13 +121,13 @@ pub fn backup_file(data: &Path, out: &Path) -> Result<u64> {
         return Err(StoreError::Storage(format!("no data file at {}", data.display())));
     }
     super::recover_journal(data)?;
-    match Database::builder().open_read_only(data) {
+    match Database::builder().set_cache_size(super::CACHE_BYTES).open_read_only(data) {
         Ok(db) => return snapshot(&db, out),
         Err(redb::DatabaseError::DatabaseAlreadyOpen) => return Err(StoreError::InUse { path: data.to_path_buf() }),
         Err(redb::DatabaseError::RepairAborted) => {}
         Err(e) => return Err(StoreError::Storage(format!("cannot open {} for reading: {e}", data.display()))),
     }
-    let db = match Database::builder().open(data) {
+    let db = match Database::builder().set_cache_size(super::CACHE_BYTES).open(data) {
         Ok(db) => db,
         Err(redb::DatabaseError::DatabaseAlreadyOpen) => return Err(StoreError::InUse { path: data.to_path_buf() }),
         Err(e) => {
@@ -140,7 +143,7 @@ pub fn backup_file(data: &Path, out: &Path) -> Result<u64> {
 /// Opens a file and runs redb's integrity check on it.
 pub fn verify(path: &Path) -> Result<bool> {
     super::recover_journal(path)?;
-    let mut db = Database::builder().open(path)?;
+    let mut db = Database::builder().set_cache_size(super::CACHE_BYTES).open(path)?;
     Ok(db.check_integrity()?)
 }
 
