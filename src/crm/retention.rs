@@ -63,8 +63,11 @@ pub async fn sweep(app: &App, now: Timestamp) -> Result<RetentionReport> {
         let client = site.client.client_id;
         let days = i64::from(site.client.config.retention_days.max(1));
         let cutoff = now.plus_millis(-days * DAY_MS);
-        report.leads += expire_leads(app, client, cutoff, now).await?;
+        // Events first: they go a whole page at a time, where deleting an expired lead first
+        // rewrites every page holding one of its events (a backlog of months made that a
+        // page rewrite per lead), only for the page to be deleted moments later.
         report.events += expire_events(app, client, cutoff).await?;
+        report.leads += expire_leads(app, client, cutoff, now).await?;
     }
     report.seen_ids += prune_seen(app, now.plus_millis(-SEEN_HORIZON_DAYS * DAY_MS)).await?;
     report.jobs += prune_jobs(app, now.plus_millis(-JOB_HORIZON_DAYS * DAY_MS)).await?;
