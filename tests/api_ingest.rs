@@ -780,6 +780,18 @@ async fn credentials_in_page_addresses_are_dropped() {
     }
 }
 
+/// Sends `event` as a page of `site` (example.org) would, then promotes the form it made
+/// known by `selector`.
+async fn discover_and_promote(t: &TestApp, site: &str, event: Value, selector: &str) -> reqwest::Response {
+    let r = t.track_batch("https://example.org", site, vec![event]).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    t.post(&format!("/v1/clients/{site}/discovered-forms/promote"))
+        .json(&json!({"selector": selector}))
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Any visitor can report forms, so a site keeps a bounded number of discovered ones (a
 /// script inventing selectors cannot fill the data file or the dashboard), and the list
 /// pages like the other lists.
@@ -827,14 +839,7 @@ async fn discovered_forms_are_bounded_and_paged() {
     let (site, _) = t.create_site("example.org").await;
     let odd = json!({"id": event_id(), "type": "form_interaction", "visitorId": "v1",
         "formSelector": "#1abc", "fields": {"message": "hello"}});
-    let r = t.track_batch("https://example.org", &site, vec![odd]).await;
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let r = t
-        .post(&format!("/v1/clients/{site}/discovered-forms/promote"))
-        .json(&json!({"selector": "#1abc"}))
-        .send()
-        .await
-        .unwrap();
+    let r = discover_and_promote(&t, &site, odd, "#1abc").await;
     assert_eq!(r.status(), 400);
     let error: Value = r.json().await.unwrap();
     assert_eq!(error["error"]["field"], "selector", "{error}");
@@ -846,14 +851,7 @@ async fn discovered_forms_are_bounded_and_paged() {
     let long_url = format!("https://example.org/{}", "p".repeat(2100));
     let odd = json!({"id": event_id(), "type": "form_interaction", "visitorId": "v1", "formId": "r".repeat(250),
         "formSelector": "#long", "page": {"url": long_url}, "fields": {"message": "hello", &long_name: "x"}});
-    let r = t.track_batch("https://example.org", &site, vec![odd]).await;
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let r = t
-        .post(&format!("/v1/clients/{site}/discovered-forms/promote"))
-        .json(&json!({"selector": "#long"}))
-        .send()
-        .await
-        .unwrap();
+    let r = discover_and_promote(&t, &site, odd, "#long").await;
     assert!(r.status().is_success(), "{}", r.text().await.unwrap());
     let promoted: Value = r.json().await.unwrap();
     assert_eq!(promoted["formName"], "#long", "{promoted:#}");

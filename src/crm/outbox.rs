@@ -6,7 +6,7 @@
 //! jobs plus done ones for a week (the retention task prunes them), so scanning it whole is
 //! cheap at this product's scale.
 
-use redb::{ReadTransaction, ReadableTable, WriteTransaction};
+use redb::{AccessGuard, ReadTransaction, ReadableTable, StorageError, WriteTransaction};
 use std::collections::BTreeSet;
 
 use crate::domain::model::{AttemptOutcome, Id, JobState, Lead, SyncAttempt, SyncJob, SyncKind, SyncStatus};
@@ -55,25 +55,24 @@ pub fn jobs_newest_first(
         Some(id) => table.range(..*id.as_bytes())?,
         None => table.range::<Id16>(..)?,
     };
-    let mut out = Vec::new();
-    for entry in entries.rev() {
-        let (_, bytes) = entry?;
-        let job: SyncJob = decode(bytes.value())?;
-        if keep(&job) {
-            out.push(job);
-            if out.len() >= limit {
-                break;
-            }
-        }
-    }
-    Ok(out)
+    first_accepted(entries.rev(), limit, keep)
 }
 
 /// Every job `keep` accepts, oldest first, at most `limit`.
 pub fn jobs_where(txn: &ReadTransaction, limit: usize, keep: impl Fn(&SyncJob) -> bool) -> Result<Vec<SyncJob>> {
-    let table = txn.open_table(OUTBOX)?;
+    first_accepted(txn.open_table(OUTBOX)?.iter()?, limit, keep)
+}
+
+/// The first `limit` jobs of `entries` that `keep` accepts.
+fn first_accepted<'a>(
+    entries: impl Iterator<
+        Item = std::result::Result<(AccessGuard<'a, Id16>, AccessGuard<'a, &'static [u8]>), StorageError>,
+    >,
+    limit: usize,
+    keep: impl Fn(&SyncJob) -> bool,
+) -> Result<Vec<SyncJob>> {
     let mut out = Vec::new();
-    for entry in table.iter()? {
+    for entry in entries {
         let (_, bytes) = entry?;
         let job: SyncJob = decode(bytes.value())?;
         if keep(&job) {
