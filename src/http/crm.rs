@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use super::auth::Admin;
 use super::error::{ApiError, ApiResult};
 use super::extract::{JsonBody, PathParam, QueryParams, nonempty, parse_id};
-use super::leads::parse_cursor;
+use super::leads::{parse_cursor, parse_limit_within};
 use crate::app::App;
 use crate::crm::config::CrmInput;
 use crate::crm::outbox::Replay;
@@ -32,16 +32,6 @@ pub fn router() -> Router<App> {
         .route("/v1/crm/jobs/{job_id}/replay", post(replay_job))
         .route("/v1/crm/dead-letters", get(dead_letters))
         .route("/v1/gdpr/export", get(gdpr_export))
-}
-
-fn limit(v: &Option<String>, default: usize, max: usize) -> ApiResult<usize> {
-    match nonempty(v) {
-        None => Ok(default),
-        Some(text) => match text.parse::<usize>() {
-            Ok(n) if (1..=max).contains(&n) => Ok(n),
-            _ => Err(ApiError::invalid_param("limit", format!("must be a number from 1 to {max}"))),
-        },
-    }
 }
 
 async fn show_config(_: Admin, State(app): State<App>, PathParam(id): PathParam<String>) -> ApiResult<Json<Value>> {
@@ -72,7 +62,7 @@ async fn dry_run(
     QueryParams(q): QueryParams<LimitQuery>,
 ) -> ApiResult<Json<Value>> {
     let id = parse_id("clientId", &id)?;
-    Ok(Json(service::dry_run(&app, id, limit(&q.limit, 5, 50)?).await?))
+    Ok(Json(service::dry_run(&app, id, parse_limit_within(&q.limit, 5, 50)?).await?))
 }
 
 async fn lead_sync(_: Admin, State(app): State<App>, PathParam(id): PathParam<String>) -> ApiResult<Json<Value>> {
@@ -107,7 +97,7 @@ async fn dead_letters(
 ) -> ApiResult<Json<Value>> {
     let client = nonempty(&q.client_id).map(|c| parse_id("clientId", c)).transpose()?;
     let cursor = parse_cursor(&q.cursor)?;
-    let (jobs, next) = service::dead_letters(&app, client, cursor, limit(&q.limit, 100, 500)?).await?;
+    let (jobs, next) = service::dead_letters(&app, client, cursor, parse_limit_within(&q.limit, 100, 500)?).await?;
     Ok(Json(json!({"items": jobs, "nextCursor": next})))
 }
 

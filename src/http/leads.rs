@@ -67,12 +67,18 @@ pub fn parse_range(from: &Option<String>, to: &Option<String>) -> ApiResult<(Opt
     Ok((from, to))
 }
 
+/// A list's `limit`: 50 unless given, at most [`MAX_LIMIT`].
 pub fn parse_limit(v: &Option<String>) -> ApiResult<usize> {
+    parse_limit_within(v, 50, MAX_LIMIT)
+}
+
+/// A `limit` parameter: `default` unless given, else a number from 1 to `max`.
+pub fn parse_limit_within(v: &Option<String>, default: usize, max: usize) -> ApiResult<usize> {
     match nonempty(v) {
-        None => Ok(50),
+        None => Ok(default),
         Some(text) => match text.parse::<usize>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            _ => Err(ApiError::invalid_param("limit", format!("must be a number from 1 to {MAX_LIMIT}"))),
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            _ => Err(ApiError::invalid_param("limit", format!("must be a number from 1 to {max}"))),
         },
     }
 }
